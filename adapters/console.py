@@ -1,0 +1,124 @@
+"""The terminal chat: buttons become numbered choices, answered by number or by label.
+
+On a terminal the live countdown rewrites one line and you can type "pause" while a timer runs.
+When input is piped, the next line is read only once the coach waits for the person, so a
+script plays like a patient user; at the end of input the coach finishes and we exit.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.coach import Coach
+from bot.delivery import SendBudget
+from bot.events import Picked, Text, UserKey
+from bot.replies import Choice, Reply
+
+PLATFORM = "console"
+
+
+class ConsoleAdapter:
+    """stdin/stdout for one local person."""
+
+    platform = PLATFORM
+    budget = SendBudget()  # a terminal has no flood limit
+
+    def __init__(self, coach: Coach, user: str = "me", stdin: TextIO | None = None,
+                 stdout: TextIO | None = None, files_dir: Path | None = None) -> None:
+        self.coach = coach
+        self.key = UserKey(PLATFORM, user)
+        self.name = user if user != "me" else ""
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() and self.stdout.isatty()
+        self.can_edit = self.stdout.isatty()
+        self.files_dir = files_dir or Path.cwd() / "backcoach-files"
+        self._choices: tuple[Choice, ...] = ()
+        self._numbered = False
+        self._last_cue_labels: tuple[str, ...] = ()
+        self._on_countdown_line = False
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    async def send(self, user: UserKey, reply: Reply, context: object | None) -> None:
+        if reply.kind == "countdown":
+            self._write(f"\r  {reply.text}\033[K")
+            self._on_countdown_line = True
+            return
+        self._end_countdown_line()
+        self._write(reply.text + "\n")
+        for attachment in ((reply.image,) if reply.image else ()) + reply.files:
+            self._write(f"  [{attachment.name} saved to {self._save(attachment.name, attachment.data)}]\n")
+        if reply.choices:
+            self._show_choices(reply)
+        self.stdout.flush()
+
+    def _show_choices(self, reply: Reply) -> None:
+        self._choices = reply.choices
+        self._numbered = False
+        labels = tuple(c.label for c in reply.choices)
+        if reply.kind == "cue":
+            if labels != self._last_cue_labels:
+                self._write("  (" + " · ".join(labels) + ")\n")
+            self._last_cue_labels = labels
+        elif all(label.isdigit() for label in labels):
+            self._write("  " + " ".join(f"[{label}]" for label in labels) + "\n")
+        else:
+            self._numbered = True
+            self._write("".join(f"  {i}) {label}\n" for i, label in enumerate(labels, 1)))
+
+    def _end_countdown_line(self) -> None:
+        if self._on_countdown_line:
+            self._write("\r\033[K")
+            self._on_countdown_line = False
+
+    def _write(self, text: str) -> None:
+        self.stdout.write(text)
+
+    def _save(self, name: str, data: bytes) -> Path:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / Path(name).name
+        path.write_bytes(data)
+        return path
+
+    # -- inbound ------------------------------------------------------------------------------
+
+    def event_for(self, line: str) -> Picked | Text:
+        """A typed number or label picks a shown choice; anything else is text."""
+        typed = line.strip()
+        for choice in self._choices:
+            if typed.lower() == choice.label.lower():
+                return Picked(self.key, choice.action)
+        if typed.isdigit() and self._numbered:
+            number = int(typed)
+            if 1 <= number <= len(self._choices):
+                return Picked(self.key, self._choices[number - 1].action)
+        return Text(self.key, line)
+
+    async def run(self) -> None:
+        """Read lines until end of input; each goes to the coach in order."""
+        loop = asyncio.get_running_loop()
+        await self.coach.handle(Text(self.key, "/start"), name=self.name)
+        while True:
+            if not self.interactive:
+                await self.coach.settled(self.key)
+            line = await loop.run_in_executor(None, self.stdin.readline)
+            if not line:
+                break
+            if line.strip():
+                await self.coach.handle(self.event_for(line.rstrip("\n")), name=self.name)
+        await self._finish()
+
+    async def _finish(self) -> None:
+        """End of input: let a running timer finish; a set waiting for "done" is stopped."""
+        while self.key in self.coach.workouts:
+            await self.coach.settled(self.key)
+            session = self.coach.workouts.get(self.key)
+            if session is not None and session.waiting_for_person:
+                await self.coach.handle(Text(self.key, "stop"))
+                if session.task is not None:
+                    await session.task
+        self._end_countdown_line()
+        self.stdout.flush()

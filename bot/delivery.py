@@ -1,0 +1,213 @@
+"""The outbound port: how the coach speaks through whichever adapter a person is on.
+
+Each adapter declares a send budget (per chat and overall). Messages for one person leave in the
+order they were made; cues wait for budget, countdown edits are dropped when there is none left.
+A platform's "forbidden" turns the person's reminders off; 429s wait as asked; other transient
+errors retry with backoff; nothing is sent twice on purpose.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from .clock import Clock
+from .events import UserKey
+from .replies import Reply
+
+log = logging.getLogger(__name__)
+
+
+class Unreachable(Exception):
+    """The platform refuses to deliver to this person (blocked the bot, DMs closed)."""
+
+
+class RetryAfter(Exception):
+    """The platform asked us to wait this many seconds before trying again (HTTP 429)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Transient(Exception):
+    """A network hiccup or 5xx: worth trying again shortly."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` sends per `per_seconds` seconds of clock time."""
+
+    count: int
+    per_seconds: float
+
+    @property
+    def interval(self) -> float:
+        return self.per_seconds / self.count
+
+
+@dataclass(frozen=True)
+class SendBudget:
+    per_chat: Rate | None = None
+    overall: Rate | None = None
+
+
+class Outbound(Protocol):
+    """What every adapter implements so the coach can speak."""
+
+    platform: str
+    budget: SendBudget
+    can_edit: bool
+
+    async def send(self, user: UserKey, reply: Reply, context: object | None) -> None:
+        """Deliver one reply; `context` is the adapter's own object for the event being answered."""
+        ...
+
+
+class TokenBucket:
+    """A classic token bucket on the injected clock."""
+
+    def __init__(self, clock: Clock, rate: Rate) -> None:
+        self.clock = clock
+        self.rate = rate
+        self.tokens = float(rate.count)
+        self.stamp = clock.monotonic()
+
+    def _refill(self) -> None:
+        now = self.clock.monotonic()
+        self.tokens = min(self.rate.count, self.tokens + (now - self.stamp) / self.rate.interval)
+        self.stamp = now
+
+    def try_take(self) -> bool:
+        self._refill()
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    def wait_time(self) -> float:
+        self._refill()
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) * self.rate.interval
+
+    def free_at(self) -> float:
+        """Clock time at which a token will be available (now if one is)."""
+        return self.clock.monotonic() + self.wait_time()
+
+
+class Delivery:
+    """Routes replies to adapters, in order per person, within each adapter's budget."""
+
+    MAX_TRIES = 5
+
+    def __init__(self, clock: Clock,
+                 on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None) -> None:
+        self.clock = clock
+        self.on_unreachable = on_unreachable
+        self.adapters: dict[str, Outbound] = {}
+        self._locks: defaultdict[UserKey, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._chat_buckets: dict[UserKey, TokenBucket] = {}
+        self._overall: dict[str, TokenBucket] = {}
+
+    def register(self, adapter: Outbound) -> None:
+        self.adapters[adapter.platform] = adapter
+        if adapter.budget.overall:
+            self._overall[adapter.platform] = TokenBucket(self.clock, adapter.budget.overall)
+
+    def can_edit(self, user: UserKey) -> bool:
+        adapter = self.adapters.get(user.platform)
+        return bool(adapter and adapter.can_edit)
+
+    def chat_interval(self, user: UserKey) -> float:
+        adapter = self.adapters.get(user.platform)
+        rate = adapter.budget.per_chat if adapter else None
+        return rate.interval if rate else 0.0
+
+    async def send(self, user: UserKey, reply: Reply, context: object | None = None) -> bool:
+        """Deliver now or after waiting for budget; False if it could not be delivered."""
+        adapter = self.adapters.get(user.platform)
+        if adapter is None:
+            log.warning("no adapter for platform %s", user.platform)
+            return False
+        async with self._locks[user]:
+            await self._wait_for_budget(user, adapter)
+            return await self._send_with_retries(adapter, user, reply, context)
+
+    async def try_send(self, user: UserKey, reply: Reply, not_after: float | None = None) -> bool:
+        """Best-effort (countdown edits): only if budget is free now and leaves room for the next
+        cue at `not_after`; never waits, never retries."""
+        adapter = self.adapters.get(user.platform)
+        if adapter is None or self._locks[user].locked():
+            return False
+        chat = self._chat_bucket(user, adapter)
+        overall = self._overall.get(user.platform)
+        if chat is not None:
+            if chat.wait_time() > 0:
+                return False
+            if not_after is not None and self.clock.monotonic() + chat.rate.interval > not_after:
+                return False
+        if overall is not None and overall.wait_time() > 0:
+            return False
+        async with self._locks[user]:
+            if chat is not None:
+                chat.try_take()
+            if overall is not None:
+                overall.try_take()
+            try:
+                await adapter.send(user, reply, None)
+                return True
+            except Unreachable as exc:
+                await self._unreachable(user, str(exc))
+            except (RetryAfter, Transient) as exc:
+                log.info("countdown edit dropped for %s: %s", user, exc)
+            return False
+
+    def _chat_bucket(self, user: UserKey, adapter: Outbound) -> TokenBucket | None:
+        rate = adapter.budget.per_chat
+        if rate is None:
+            return None
+        bucket = self._chat_buckets.get(user)
+        if bucket is None:
+            bucket = self._chat_buckets[user] = TokenBucket(self.clock, rate)
+        return bucket
+
+    async def _wait_for_budget(self, user: UserKey, adapter: Outbound) -> None:
+        for bucket in (self._chat_bucket(user, adapter), self._overall.get(user.platform)):
+            if bucket is None:
+                continue
+            while not bucket.try_take():
+                await self.clock.sleep(bucket.wait_time())
+
+    async def _send_with_retries(self, adapter: Outbound, user: UserKey, reply: Reply,
+                                 context: object | None) -> bool:
+        backoff = 1.0
+        for attempt in range(1, self.MAX_TRIES + 1):
+            try:
+                await adapter.send(user, reply, context)
+                return True
+            except Unreachable as exc:
+                await self._unreachable(user, str(exc))
+                return False
+            except RetryAfter as exc:
+                log.info("platform asked to wait %.1f s before sending to %s", exc.seconds, user)
+                await self.clock.sleep(exc.seconds)
+            except Transient as exc:
+                log.warning("send to %s failed (try %d): %s", user, attempt, exc)
+                await self.clock.sleep(backoff)
+                backoff *= 2
+        log.error("giving up on a message to %s after %d tries", user, self.MAX_TRIES)
+        return False
+
+    async def _unreachable(self, user: UserKey, reason: str) -> None:
+        log.warning("cannot reach %s (%s); their reminders are turned off", user, reason)
+        if self.on_unreachable is not None:
+            await self.on_unreachable(user, reason)
+
+    def forget(self, user: UserKey) -> None:
+        """Drop per-person send state (after they delete their data)."""
+        self._chat_buckets.pop(user, None)
+        lock = self._locks.get(user)
+        if lock is not None and not lock.locked():
+            del self._locks[user]

@@ -1,0 +1,131 @@
+"""Turns any event (typed text, a button, a command) into one small Intent the coach acts on.
+
+People type in many ways ("Start session", "/session", "pause!", "pain 4", "4/10"); buttons carry
+short payloads like "pain:4@after" (the part after "@" names the question the button belongs to,
+so a press on an old button can be recognised). Nothing here can raise on any input.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .events import Command, Event, Picked, Text
+
+MAX_INPUT = 500
+
+# Typed words and commands, normalised to lower case without punctuation at the ends.
+_WORDS: dict[str, str] = {
+    "start": "start", "hi": "start", "hello": "start", "hey": "start",
+    "session": "session", "start session": "session", "start_session": "session",
+    "startsession": "session", "start workout": "session", "workout": "session",
+    "train": "session", "go": "session", "lets go": "session", "let's go": "session",
+    "pause": "pause", "wait": "pause", "hold on": "pause",
+    "resume": "resume", "continue": "resume", "unpause": "resume",
+    "skip rest": "skip_rest", "skip_rest": "skip_rest", "skiprest": "skip_rest",
+    "+10": "add_time", "+10s": "add_time", "+10 s": "add_time", "plus 10": "add_time",
+    "more time": "add_time", "add10": "add_time",
+    "skip": "skip", "skip exercise": "skip", "next": "skip", "next exercise": "skip",
+    "stop": "stop", "end": "stop", "quit": "stop", "stop workout": "stop", "cancel": "stop",
+    "done": "done", "finished": "done", "did it": "done", "ok done": "done",
+    "progress": "progress", "stats": "progress", "my progress": "progress", "ladder": "progress",
+    "help": "help", "?": "help", "menu": "help", "commands": "help",
+    "rescreen": "rescreen", "re-screen": "rescreen", "retake": "rescreen",
+    "re-take the check": "rescreen", "safety check": "rescreen",
+    "settings": "settings", "export": "export", "my data": "export",
+    "delete": "delete", "delete my data": "delete", "forget me": "delete",
+    "yes": "yes", "y": "yes", "yeah": "yes", "yep": "yes", "yes please": "yes",
+    "no": "no", "n": "no", "nope": "no", "not really": "no",
+    "ok": "ok", "okay": "ok", "got it": "ok", "understood": "ok", "sure": "ok",
+}
+
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+_PAIN_RE = re.compile(r"^(?:pain|my pain is|pain is|pain level)?\s*[:=]?\s*(-?\d{1,3})\s*(?:/\s*10)?$")
+_WHY_RE = re.compile(r"^why(?: is| did| has)?\s+(?:my\s+)?(.+?)(?:\s+(?:harder|easier|change|changed|"
+                     r"go up|go down|move|moved))?\??$")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the person wants: a verb, an optional argument, and the button's question tag."""
+
+    verb: str
+    arg: str = ""
+    tag: str | None = None
+    raw: str = ""
+
+
+def parse(event: Event) -> Intent:
+    """Map an event to an Intent; unknown input becomes Intent("unknown")."""
+    if isinstance(event, Picked):
+        return _from_button(event.action)
+    if isinstance(event, Command):
+        return _from_text(f"{event.name} {event.args}".strip())
+    if isinstance(event, Text):
+        return _from_text(event.text)
+    return Intent("unknown")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, NFKC, collapse spaces, drop a leading slash and trailing punctuation."""
+    text = unicodedata.normalize("NFKC", text or "")[:MAX_INPUT]
+    text = "".join(ch for ch in text if ch.isprintable() or ch == " ")
+    text = " ".join(text.lower().split())
+    text = re.sub(r"^/(\w+)@\w+", r"\1", text)  # "/start@MyBot" -> "start"
+    return text.lstrip("/").strip(" .!,;")
+
+
+def _from_text(text: str) -> Intent:
+    raw = (text or "")[:MAX_INPUT]
+    norm = normalise(raw)
+    if not norm:
+        return Intent("empty", raw=raw)
+    if norm in _WORDS:
+        return Intent(_WORDS[norm], raw=raw)
+    pain = _pain_value(norm)
+    if pain is not None:
+        return pain
+    why = _WHY_RE.match(norm)
+    if why:
+        return Intent("why", why.group(1).strip(), raw=raw)
+    if norm.startswith("pause reminders"):
+        return Intent("settings", norm, raw=raw)
+    first, _, rest = norm.partition(" ")
+    if first in ("pain", "session", "settings", "help", "progress", "rescreen", "stop"):
+        verb = _WORDS.get(first, first)
+        return Intent("pain_invalid" if verb == "pain" else verb, rest, raw=raw)
+    return Intent("text", norm, raw=raw)
+
+
+def _pain_value(norm: str) -> Intent | None:
+    """"4", "pain 4", "4/10", "pain: four" -> pain; "pain 11" -> pain_invalid."""
+    words = norm.split()
+    if len(words) in (1, 2) and words[-1] in _NUMBER_WORDS and (
+            len(words) == 1 or words[0] == "pain"):
+        return Intent("number" if len(words) == 1 else "pain",
+                      str(_NUMBER_WORDS[words[-1]]), raw=norm)
+    match = _PAIN_RE.match(norm)
+    if not match:
+        return None
+    value = int(match.group(1))
+    said_pain = norm.startswith("pain") or norm.startswith("my pain")
+    if not 0 <= value <= 10:
+        return Intent("pain_invalid" if said_pain else "number_invalid", str(value), raw=norm)
+    return Intent("pain" if said_pain else "number", str(value), raw=norm)
+
+
+def _from_button(action: str) -> Intent:
+    action = (action or "")[:64]
+    body, _, tag = action.partition("@")
+    verb, _, arg = body.partition(":")
+    if not re.fullmatch(r"[a-z_]{1,20}", verb):
+        return Intent("unknown", raw=action)
+    return Intent(verb, arg[:40], tag or None, raw=action)
+
+
+def button(verb: str, arg: str = "", tag: str | None = None) -> str:
+    """The payload for a button: "verb[:arg][@tag]", always well under 64 bytes."""
+    payload = verb + (f":{arg}" if arg else "") + (f"@{tag}" if tag else "")
+    assert len(payload.encode()) <= 64, payload
+    return payload

@@ -1,0 +1,201 @@
+"""Onboarding, one question at a time: what the coach is, the safety screen, baseline pain,
+the hamstring test, and the morning reminder time and zone. Each answer is saved as it comes,
+so someone who leaves midway picks up at the same question.
+"""
+from __future__ import annotations
+
+import json
+from . import localtime
+from .intents import Intent, button
+from .replies import Choice, Reply
+from .screening import CLEAR, URGENT, verdict
+from .services import Services
+from .store import User
+
+INTRO, BASELINE, HAMSTRING, REMIND_TIME, REMIND_ZONE, READY = (
+    "intro", "baseline", "hamstring", "remind_time", "remind_zone", "ready")
+SCREEN_PREFIX, RED_FLAG_PREFIX = "screen:", "redflag:"
+PRESET_TIMES = ("07:00", "07:30", "08:00")
+
+
+def is_onboarding(state: str) -> bool:
+    return state in ("new", INTRO, BASELINE, HAMSTRING, REMIND_TIME, REMIND_ZONE) or \
+        state.startswith(SCREEN_PREFIX)
+
+
+def tag_for(state: str) -> str:
+    """The short tag buttons of this step carry, to recognise presses on old buttons."""
+    if state.startswith(SCREEN_PREFIX):
+        return "s" + state[len(SCREEN_PREFIX):]
+    return {INTRO: "in", BASELINE: "bl", HAMSTRING: "hm", REMIND_TIME: "rt",
+            REMIND_ZONE: "rz"}.get(state, state[:6])
+
+
+class Onboarding:
+    """The onboarding steps; each returns the replies and saves the person's answer first."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self.t = services.texts
+
+    def begin(self, user: User) -> list[Reply]:
+        name = f", {user.name}" if user.name else ""
+        self._set(user, INTRO)
+        return [Reply(self.t("onboarding.intro", name=name), self._buttons(
+            INTRO, [("understood", "ok")]))]
+
+    def restart_screen(self, user: User) -> list[Reply]:
+        self.s.store.update_user(user.id, screen_answers="{}", screen_result=None)
+        return [Reply(self.t("screen.restart"))] + self._ask_screen(user, 0)
+
+    def question(self, user: User) -> list[Reply]:
+        """Repeat the current question (after an unknown answer or on return)."""
+        state = user.state
+        if state in ("new", INTRO):
+            return self.begin(user)
+        if state.startswith(SCREEN_PREFIX):
+            return self._ask_screen(user, int(state[len(SCREEN_PREFIX):]))
+        if state == BASELINE:
+            return [Reply(self.t("onboarding.baseline"), self._pain_buttons(BASELINE))]
+        if state == HAMSTRING:
+            return [Reply(self.t("onboarding.hamstring"), self._buttons(HAMSTRING, [
+                ("ham_ok", "ham:ok"), ("ham_tight", "ham:tight"), ("ham_nerve", "ham:nerve")]))]
+        if state == REMIND_TIME:
+            presets = tuple(Choice(p, button("rt", p.replace(":", ""), tag_for(REMIND_TIME)))
+                            for p in PRESET_TIMES)
+            return [Reply(self.t("onboarding.remind_time"), presets + self._buttons(
+                REMIND_TIME, [("no_reminders", "rt:none")]))]
+        return [Reply(self.t("onboarding.remind_zone"))]
+
+    def answer(self, user: User, intent: Intent) -> list[Reply] | None:
+        """Handle an answer to the current step; None when the input does not answer it."""
+        state = user.state
+        if state in ("new", INTRO):
+            return self._ask_screen(user, 0) if intent.verb in ("ok", "yes") else None
+        if state.startswith(SCREEN_PREFIX):
+            return self._screen_answer(user, int(state[len(SCREEN_PREFIX):]), intent)
+        if state == BASELINE:
+            return self._baseline(user, intent)
+        if state == HAMSTRING:
+            return self._hamstring(user, intent)
+        if state == REMIND_TIME:
+            return self._remind_time(user, intent)
+        if state == REMIND_ZONE:
+            return self._remind_zone(user, intent)
+        return None
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _ask_screen(self, user: User, index: int) -> list[Reply]:
+        questions = self.s.questions
+        self._set(user, f"{SCREEN_PREFIX}{index}")
+        header = self.t("onboarding.screen_header", number=index + 1, total=len(questions))
+        return [Reply(f"{header}\n\n{questions[index].text}",
+                      self._buttons(user.state, [("yes", "yes"), ("no", "no")]))]
+
+    def _screen_answer(self, user: User, index: int, intent: Intent) -> list[Reply] | None:
+        if intent.verb not in ("yes", "no"):
+            return None
+        answers = self._answers(user)
+        answers[self.s.questions[index].id] = intent.verb == "yes"
+        self.s.store.update_user(user.id, screen_answers=json.dumps(answers))
+        result = verdict(self.s.questions, answers)
+        if result is None:
+            return self._ask_screen(user, index + 1)
+        self.s.store.update_user(user.id, screen_result=result)
+        if result == CLEAR:
+            self._set(user, BASELINE)
+            return self.question(user)
+        self._set(user, RED_FLAG_PREFIX + result)
+        key = "screen.red_urgent" if result == URGENT else "screen.red_practitioner"
+        return [Reply(self.t(key), (Choice(self.t("buttons.rescreen"), button("rescreen")),))]
+
+    def _baseline(self, user: User, intent: Intent) -> list[Reply] | None:
+        if intent.verb not in ("number", "pain"):
+            return None
+        score = int(intent.arg)
+        now = self.s.clock.now()
+        self.s.store.add_pain(user.id, score, "baseline", now)
+        self.s.store.update_user(user.id, baseline_pain=score)
+        self._set(user, HAMSTRING)
+        return [Reply(self.t("pain.baseline_noted", score=score))] + self.question(user)
+
+    def _hamstring(self, user: User, intent: Intent) -> list[Reply] | None:
+        if intent.verb != "ham" or intent.arg not in ("ok", "tight", "nerve"):
+            return None
+        self.s.store.update_user(user.id, hamstring=intent.arg)
+        self._set(user, REMIND_TIME)
+        return [Reply(self.t(f"onboarding.ham_{intent.arg}"))] + self.question(user)
+
+    def _remind_time(self, user: User, intent: Intent) -> list[Reply] | None:
+        if intent.verb == "rt" and intent.arg == "none" or intent.verb == "no":
+            self.s.store.update_user(user.id, reminders_on=0, reminder_time=None)
+            return [Reply(self.t("onboarding.no_reminders"))] + self._finish(user)
+        text = intent.arg if intent.verb in ("rt", "text") else intent.raw
+        if intent.verb == "rt" and len(text) == 4:
+            text = f"{text[:2]}:{text[2:]}"
+        at = localtime.parse_time_of_day(text) if text else None
+        if at is None:
+            if intent.verb in ("text", "number", "rt"):
+                return [Reply(self.t("onboarding.remind_time_again"))] + self.question(user)
+            return None
+        self.s.store.update_user(user.id, reminder_time=at.strftime("%H:%M"))
+        self._set(user, REMIND_ZONE)
+        return self.question(user)
+
+    def _remind_zone(self, user: User, intent: Intent) -> list[Reply] | None:
+        if intent.verb not in ("text", "unknown"):
+            return None
+        zone = localtime.parse_timezone(intent.raw)
+        if zone is None:
+            return [Reply(self.t("onboarding.remind_zone_again"))]
+        self.s.store.update_user(user.id, timezone=zone, reminders_on=1)
+        return self._finish(self.s.store.user_by_id(user.id))
+
+    def _finish(self, user: User) -> list[Reply]:
+        from .workout import estimated_minutes, todays_plan  # avoid an import cycle at load
+
+        self.s.store.init_stages(user.id, [e.id for e in self.s.programme.exercises],
+                                 self.s.clock.now())
+        self._set(user, READY)
+        user = self.s.store.user_by_id(user.id)
+        if user.reminders_on and user.reminder_time and user.timezone:
+            reminder = self.t("onboarding.reminder_summary", time=user.reminder_time,
+                              zone=user.timezone)
+        else:
+            reminder = self.t("onboarding.reminders_off")
+        minutes = estimated_minutes(self.s, todays_plan(self.s, user))
+        return [Reply(self.t("onboarding.done", reminder=reminder, minutes=minutes),
+                      (Choice(self.t("buttons.start_session"), button("session")),
+                       Choice(self.t("buttons.help"), button("help"))))]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _set(self, user: User, state: str) -> None:
+        self.s.store.set_state(user.id, state)
+        user.state = state
+
+    def _answers(self, user: User) -> dict[str, bool]:
+        row = self.s.store.db["users"].get(user.id)
+        try:
+            data = json.loads(row["screen_answers"] or "{}")
+        except ValueError:
+            data = {}
+        return data if isinstance(data, dict) else {}
+
+    def _buttons(self, state: str, pairs: list[tuple[str, str]]) -> tuple[Choice, ...]:
+        tag = tag_for(state)
+        out = []
+        for label_key, action in pairs:
+            verb, _, arg = action.partition(":")
+            out.append(Choice(self.t(f"buttons.{label_key}"), button(verb, arg, tag)))
+        return tuple(out)
+
+    def _pain_buttons(self, state: str) -> tuple[Choice, ...]:
+        return pain_buttons(tag_for(state))
+
+
+def pain_buttons(tag: str) -> tuple[Choice, ...]:
+    """0-10 as eleven buttons; adapters lay them out in rows."""
+    return tuple(Choice(str(n), button("pain", str(n), tag)) for n in range(11))
+

@@ -1,0 +1,320 @@
+"""SQLite storage through sqlite-utils: the single source of truth for every person's progress.
+
+Every write that matters is committed before the coach moves on, so a crash loses nothing the
+person already answered. The schema carries a version (PRAGMA user_version) and ordered migrations.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .events import UserKey
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    """The coaching core: people, stages, workouts, pain and stage changes."""
+    db["users"].create(
+        {
+            "id": int, "platform": str, "platform_id": str, "name": str, "state": str,
+            "created_at": str, "screen_result": str, "screen_answers": str,
+            "baseline_pain": int, "hamstring": str,
+            "reminder_time": str, "timezone": str, "reminder_days": str, "reminders_on": int,
+            "reminders_paused_until": str, "unreachable_reason": str,
+        },
+        pk="id",
+        not_null={"platform", "platform_id", "state", "created_at"},
+        defaults={"reminder_days": "0123456", "reminders_on": 0},
+    )
+    db["users"].create_index(["platform", "platform_id"], unique=True)
+    db["stages"].create(
+        {"user_id": int, "exercise_id": str, "stage_index": int, "updated_at": str},
+        pk=("user_id", "exercise_id"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["workouts"].create(
+        {
+            "id": int, "user_id": int, "started_at": str, "ended_at": str, "status": str,
+            "pain_before": int, "pain_after": int, "position": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["workouts"].create_index(["user_id", "status"])
+    db["workout_exercises"].create(
+        {"workout_id": int, "exercise_id": str, "stage_index": int, "outcome": str, "at": str},
+        pk=("workout_id", "exercise_id"),
+        foreign_keys=[("workout_id", "workouts", "id")],
+    )
+    db["pain_reports"].create(
+        {"id": int, "user_id": int, "at": str, "score": int, "kind": str, "workout_id": int},
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["pain_reports"].create_index(["user_id", "at"])
+    db["stage_changes"].create(
+        {
+            "id": int, "user_id": int, "at": str, "exercise_id": str, "from_index": int,
+            "to_index": int, "reason": str, "detail": str, "workout_id": int,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["stage_changes"].create_index(["user_id", "at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
+
+
+@dataclass
+class User:
+    """One person's row; `state` is where they are in the conversation."""
+
+    id: int
+    key: UserKey
+    name: str
+    state: str
+    screen_result: str | None
+    baseline_pain: int | None
+    hamstring: str | None
+    reminder_time: str | None
+    timezone: str | None
+    reminder_days: str
+    reminders_on: bool
+
+
+@dataclass(frozen=True)
+class PainReport:
+    at: datetime
+    score: int
+    kind: str
+    workout_id: int | None
+
+
+@dataclass(frozen=True)
+class StageChange:
+    at: datetime
+    exercise_id: str
+    from_index: int
+    to_index: int
+    reason: str
+    detail: dict[str, Any]
+
+
+class Store:
+    """All reads and writes, in plain methods named for what they do."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.db.conn:
+                self.db.execute("BEGIN")
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version={number}")
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- people -------------------------------------------------------------------------------
+
+    def user(self, key: UserKey, now: datetime, name: str = "") -> User:
+        """The person's row, created on first contact."""
+        row = self._row_by_key(key)
+        if row is None:
+            self.db["users"].insert(
+                {"platform": key.platform, "platform_id": key.id, "name": name, "state": "new",
+                 "created_at": now.isoformat()},
+            )
+            row = self._row_by_key(key)
+        assert row is not None
+        return _user(row)
+
+    def find_user(self, key: UserKey) -> User | None:
+        row = self._row_by_key(key)
+        return _user(row) if row else None
+
+    def user_by_id(self, user_id: int) -> User:
+        return _user(self.db["users"].get(user_id))
+
+    def _row_by_key(self, key: UserKey) -> dict[str, Any] | None:
+        rows = list(self.db["users"].rows_where(
+            "platform = ? and platform_id = ?", [key.platform, key.id], limit=1))
+        return rows[0] if rows else None
+
+    def update_user(self, user_id: int, **fields: Any) -> None:
+        self.db["users"].update(user_id, fields)
+
+    def set_state(self, user_id: int, state: str) -> None:
+        self.update_user(user_id, state=state)
+
+    def all_users(self) -> list[User]:
+        return [_user(r) for r in self.db["users"].rows_where(order_by="id")]
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def stages(self, user_id: int) -> dict[str, int]:
+        rows = self.db["stages"].rows_where("user_id = ?", [user_id])
+        return {r["exercise_id"]: r["stage_index"] for r in rows}
+
+    def init_stages(self, user_id: int, exercise_ids: Iterable[str], now: datetime) -> None:
+        """Everyone starts at the first stage of every ladder; existing stages are kept."""
+        self.db["stages"].insert_all(
+            ({"user_id": user_id, "exercise_id": e, "stage_index": 0, "updated_at": now.isoformat()}
+             for e in exercise_ids),
+            ignore=True,
+        )
+
+    def change_stage(self, user_id: int, exercise_id: str, from_index: int, to_index: int,
+                     reason: str, detail: dict[str, Any], now: datetime,
+                     workout_id: int | None) -> None:
+        """Move one ladder and keep why, in one transaction."""
+        with self.db.conn:
+            self.db.execute("BEGIN")
+            self.db["stages"].upsert(
+                {"user_id": user_id, "exercise_id": exercise_id, "stage_index": to_index,
+                 "updated_at": now.isoformat()}, pk=("user_id", "exercise_id"))
+            self.db["stage_changes"].insert(
+                {"user_id": user_id, "at": now.isoformat(), "exercise_id": exercise_id,
+                 "from_index": from_index, "to_index": to_index, "reason": reason,
+                 "detail": json.dumps(detail), "workout_id": workout_id})
+
+    def stage_changes(self, user_id: int) -> list[StageChange]:
+        rows = self.db["stage_changes"].rows_where("user_id = ?", [user_id], order_by="id")
+        return [StageChange(datetime.fromisoformat(r["at"]), r["exercise_id"], r["from_index"],
+                            r["to_index"], r["reason"], json.loads(r["detail"] or "{}"))
+                for r in rows]
+
+    # -- pain ---------------------------------------------------------------------------------
+
+    def add_pain(self, user_id: int, score: int, kind: str, now: datetime,
+                 workout_id: int | None = None) -> None:
+        self.db["pain_reports"].insert(
+            {"user_id": user_id, "at": now.isoformat(), "score": score, "kind": kind,
+             "workout_id": workout_id})
+
+    def pain_reports(self, user_id: int) -> list[PainReport]:
+        rows = self.db["pain_reports"].rows_where("user_id = ?", [user_id], order_by="id")
+        return [PainReport(datetime.fromisoformat(r["at"]), r["score"], r["kind"], r["workout_id"])
+                for r in rows]
+
+    def latest_pain(self, user_id: int) -> PainReport | None:
+        reports = self.pain_reports(user_id)
+        return reports[-1] if reports else None
+
+    # -- workouts -----------------------------------------------------------------------------
+
+    def start_workout(self, user_id: int, now: datetime, pain_before: int | None,
+                      position: dict[str, Any]) -> int:
+        table = self.db["workouts"]
+        table.insert({"user_id": user_id, "started_at": now.isoformat(), "status": "running",
+                      "pain_before": pain_before, "position": json.dumps(position)})
+        return int(table.last_pk)
+
+    def running_workout(self, user_id: int) -> dict[str, Any] | None:
+        rows = list(self.db["workouts"].rows_where(
+            "user_id = ? and status in ('running', 'interrupted')", [user_id],
+            order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    def workouts_with_status(self, status: str) -> list[dict[str, Any]]:
+        return list(self.db["workouts"].rows_where("status = ?", [status], order_by="id"))
+
+    def save_position(self, workout_id: int, position: dict[str, Any]) -> None:
+        self.db["workouts"].update(workout_id, {"position": json.dumps(position)})
+
+    def set_workout_status(self, workout_id: int, status: str, now: datetime | None = None) -> None:
+        fields: dict[str, Any] = {"status": status}
+        if now is not None:
+            fields["ended_at"] = now.isoformat()
+        self.db["workouts"].update(workout_id, fields)
+
+    def record_exercise(self, workout_id: int, exercise_id: str, stage_index: int, outcome: str,
+                        now: datetime) -> None:
+        """Upsert by (workout, exercise): a replay after a crash cannot count an exercise twice."""
+        self.db["workout_exercises"].upsert(
+            {"workout_id": workout_id, "exercise_id": exercise_id, "stage_index": stage_index,
+             "outcome": outcome, "at": now.isoformat()}, pk=("workout_id", "exercise_id"))
+
+    def workout_exercises(self, workout_id: int) -> list[dict[str, Any]]:
+        return list(self.db["workout_exercises"].rows_where(
+            "workout_id = ?", [workout_id], order_by="at"))
+
+    def set_workout_pain(self, workout_id: int, score: int) -> None:
+        self.db["workouts"].update(workout_id, {"pain_after": score})
+
+    def awaiting_pain_workout(self, user_id: int) -> dict[str, Any] | None:
+        """The newest finished workout still waiting for its after-pain answer."""
+        rows = list(self.db["workouts"].rows_where(
+            "user_id = ? and status in ('done', 'stopped') and pain_after is null", [user_id],
+            order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    def workouts(self, user_id: int) -> list[dict[str, Any]]:
+        return list(self.db["workouts"].rows_where("user_id = ?", [user_id], order_by="id"))
+
+    def exercise_history(self, user_id: int, exercise_id: str) -> list[tuple[int, int, int]]:
+        """(stage_index, pain_after, pain_before) of reported workouts that completed this
+        exercise, newest first. No pain before counts as "not above" (pain_after itself)."""
+        sql = """
+            select we.stage_index, w.pain_after, coalesce(w.pain_before, w.pain_after)
+            from workout_exercises we
+            join workouts w on w.id = we.workout_id
+            where w.user_id = ? and we.exercise_id = ? and we.outcome = 'done'
+              and w.pain_after is not null
+            order by w.id desc
+        """
+        return [(r[0], r[1], r[2]) for r in self.db.execute(sql, [user_id, exercise_id])]
+
+    # -- export -------------------------------------------------------------------------------
+
+    def export_user(self, user: User) -> dict[str, Any]:
+        """Everything we hold about one person, in the shape `bot.py export` prints."""
+        workouts = []
+        for w in self.workouts(user.id):
+            w = dict(w)
+            w["position"] = json.loads(w["position"] or "null")
+            w["exercises"] = self.workout_exercises(w["id"])
+            workouts.append(w)
+        row = self.db["users"].get(user.id)
+        return {
+            "user": {"platform": user.key.platform, "id": user.key.id},
+            "profile": {k: v for k, v in row.items() if k not in ("id", "platform", "platform_id")},
+            "stages": self.stages(user.id),
+            "workouts": workouts,
+            "pain_reports": [{"at": p.at.isoformat(), "score": p.score, "kind": p.kind,
+                              "workout_id": p.workout_id} for p in self.pain_reports(user.id)],
+            "stage_changes": [{"at": c.at.isoformat(), "exercise_id": c.exercise_id,
+                               "from": c.from_index, "to": c.to_index, "reason": c.reason,
+                               "detail": c.detail} for c in self.stage_changes(user.id)],
+        }
+
+
+def _user(row: dict[str, Any]) -> User:
+    return User(
+        id=row["id"], key=UserKey(row["platform"], row["platform_id"]), name=row["name"] or "",
+        state=row["state"], screen_result=row["screen_result"], baseline_pain=row["baseline_pain"],
+        hamstring=row["hamstring"], reminder_time=row["reminder_time"], timezone=row["timezone"],
+        reminder_days=row["reminder_days"] or "0123456", reminders_on=bool(row["reminders_on"]),
+    )

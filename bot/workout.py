@@ -1,0 +1,252 @@
+"""Today's workout: each exercise at the person's stage, its instructions, then its guided timer.
+
+The position (exercise, phase, what is finished) is written to SQLite as the workout goes, so a
+restart can offer to pick up where the person was, and finished exercises are kept exactly once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .content import Exercise, Stage, TimerPlan
+from .intents import button
+from .replies import Choice, Reply
+from .services import Services
+from .store import User
+from .timers import (DONE, PACED, READY, REST, RESTING_KINDS, SET_REST, SKIPPED, STOPPED, SWITCH,
+                     WORK, Phase, PhaseRunner, phases_for, planned_seconds)
+
+log = logging.getLogger(__name__)
+PACED_REP_SECONDS = 4  # a guess for "about N minutes" when reps go at the person's own pace
+SLOT = "timer"
+
+
+@dataclass
+class Position:
+    """Where a workout is: saved on every phase so a restart knows what happened."""
+
+    exercise: int = 0
+    phase: int = 0
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Position:
+        data = data or {}
+        return cls(int(data.get("exercise", 0)), int(data.get("phase", 0)),
+                   list(data.get("done", [])), list(data.get("skipped", [])))
+
+
+def todays_plan(services: Services, user: User) -> list[tuple[Exercise, Stage]]:
+    """Every exercise in programme order, at the person's current stage."""
+    stages = services.store.stages(user.id)
+    plan = []
+    for exercise in services.programme.exercises:
+        index = min(stages.get(exercise.id, 0), len(exercise.stages) - 1)
+        plan.append((exercise, exercise.stages[index]))
+    return plan
+
+
+def estimated_minutes(services: Services, plan: list[tuple[Exercise, Stage]]) -> int:
+    seconds = 0
+    for _, stage in plan:
+        seconds += planned_seconds(phases_for(stage.plan, services.programme.rules))
+        if stage.plan.mode == "paced":
+            seconds += stage.plan.reps * stage.plan.sets * PACED_REP_SECONDS
+        seconds += 30  # reading the instructions and getting into position
+    return max(1, round(seconds / 60))
+
+
+class WorkoutSession:
+    """One running workout for one person; the coach forwards their controls to it."""
+
+    def __init__(self, services: Services, user: User, workout_id: int, position: Position,
+                 on_finish: Callable[[WorkoutSession, str], Awaitable[None]]) -> None:
+        self.s = services
+        self.t = services.texts
+        self.user = user
+        self.workout_id = workout_id
+        self.position = position
+        self.on_finish = on_finish
+        self.plan = todays_plan(services, user)
+        self.runner: PhaseRunner | None = None
+        self.stopping = False
+        self.task: asyncio.Task[None] | None = None
+        self.changed = asyncio.Event()  # set whenever the person may be waited for
+        self.tag = f"w{workout_id}"
+
+    # -- running ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.run(), name=f"workout-{self.user.key}")
+
+    async def run(self) -> None:
+        outcome = DONE
+        try:
+            while self.position.exercise < len(self.plan) and not self.stopping:
+                result = await self._run_exercise(*self.plan[self.position.exercise])
+                if result == STOPPED:
+                    outcome = STOPPED
+                    break
+            if self.stopping:
+                outcome = STOPPED
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not leave the person in a dead workout
+            log.exception("workout %s failed", self.workout_id)
+            outcome = STOPPED
+        self.runner = None
+        self.changed.set()
+        await self.on_finish(self, outcome)
+
+    async def _run_exercise(self, exercise: Exercise, stage: Stage) -> str:
+        number = self.position.exercise + 1
+        if self.position.phase == 0:
+            await self._say(self._exercise_card(number, exercise, stage))
+        phases = phases_for(stage.plan, self.s.programme.rules)
+        self.runner = PhaseRunner(
+            self.s.clock, phases,
+            on_phase=lambda i, p, planned: self._on_phase(exercise, stage, i, p),
+            on_tick=self._on_tick if self.s.delivery.can_edit(self.user.key) else None,
+            start_index=min(self.position.phase, len(phases) - 1))
+        result = await self.runner.run()
+        if self.stopping:
+            result = STOPPED
+        await self._record(exercise, stage, result)
+        return result
+
+    async def _record(self, exercise: Exercise, stage: Stage, result: str) -> None:
+        """Keep the outcome, then move the saved position on, so nothing counts twice."""
+        now = self.s.clock.now()
+        stage_index = exercise.stages.index(stage)
+        if result == DONE:
+            self.s.store.record_exercise(self.workout_id, exercise.id, stage_index, "done", now)
+            self.position.done.append(exercise.id)
+            await self._say(Reply(self.t("workout.exercise_done", name=exercise.name)))
+        elif result == SKIPPED:
+            self.s.store.record_exercise(self.workout_id, exercise.id, stage_index, "skipped", now)
+            self.position.skipped.append(exercise.id)
+            await self._say(Reply(self.t("workout.exercise_skipped", name=exercise.name)))
+        if result in (DONE, SKIPPED):
+            self.position.exercise += 1
+            self.position.phase = 0
+            self.s.store.save_position(self.workout_id, asdict(self.position))
+
+    async def _on_phase(self, exercise: Exercise, stage: Stage, index: int, phase: Phase) -> None:
+        self.position.phase = index
+        self.s.store.save_position(self.workout_id, asdict(self.position))
+        self.changed.set()
+        await self._say(Reply(self._cue_text(exercise, stage.plan, phase),
+                              self._controls(phase), slot=SLOT, kind="cue"))
+
+    async def _on_tick(self, phase: Phase, seconds_left: int, next_cue: float) -> None:
+        label = {WORK: "workout.countdown_move" if phase.mode == "move"
+                 else "workout.countdown_hold"}.get(phase.kind, "workout.countdown_rest")
+        reply = Reply(self.t("workout.countdown", label=self.t(label), seconds=seconds_left),
+                      self._controls(phase), slot=SLOT, edit=True, kind="countdown")
+        await self.s.delivery.try_send(self.user.key, reply, not_after=next_cue)
+
+    async def _say(self, reply: Reply) -> None:
+        await self.s.delivery.send(self.user.key, reply)
+
+    # -- the person's controls ----------------------------------------------------------------
+
+    def control(self, verb: str) -> str:
+        """Apply pause/resume/skip_rest/add_time/skip/stop/done; returns the text key to answer."""
+        runner = self.runner
+        if runner is None:
+            return "workout.nothing_running"
+        if verb == "pause":
+            return "workout.paused" if runner.pause() else "workout.paused"
+        if verb == "resume":
+            return "workout.resumed" if runner.resume() else "workout.resumed"
+        if verb == "add_time":
+            return "workout.added" if runner.add_time(10) else "workout.not_paced"
+        if verb == "skip_rest":
+            return "workout.skipped_rest" if runner.skip_rest() else "workout.not_resting"
+        if verb == "done":
+            return "" if runner.done() else "workout.not_paced"
+        if verb == "skip":
+            runner.skip()
+            return ""
+        if verb == "stop":
+            self.stopping = True
+            runner.stop()
+            return ""
+        return "workout.nothing_running"
+
+    @property
+    def waiting_for_person(self) -> bool:
+        return self.runner is not None and self.runner.waiting_for_person
+
+    def stop_quietly(self) -> None:
+        """End the workout without saying more (the person left or deleted their data)."""
+        self.stopping = True
+        if self.runner is not None:
+            self.runner.stop()
+
+    # -- texts --------------------------------------------------------------------------------
+
+    def _controls(self, phase: Phase) -> tuple[Choice, ...]:
+        t, tag = self.t, self.tag
+        if phase.kind == PACED:
+            keys = [("done", "done"), ("pause", "pause"), ("skip", "skip"), ("stop", "stop")]
+        else:
+            keys = [("pause", "pause"), ("add_10", "add_time")]
+            if phase.kind in RESTING_KINDS:
+                keys.append(("skip_rest", "skip_rest"))
+            keys += [("skip", "skip"), ("stop", "stop")]
+        return tuple(Choice(t(f"buttons.{k}"), button(v, tag=tag)) for k, v in keys)
+
+    def _exercise_card(self, number: int, exercise: Exercise, stage: Stage) -> Reply:
+        t = self.t
+        text = t("workout.exercise", number=number, total=len(self.plan), name=exercise.name,
+                 stage=stage.name, purpose=exercise.purpose,
+                 steps="\n".join(f"{i}. {s}" for i, s in enumerate(exercise.steps, 1)),
+                 stage_how=stage.how, cues=" ".join(exercise.cues), avoid=" ".join(exercise.avoid))
+        text += "\n\n" + t("workout.plan_timed", summary=plan_summary(t, stage.plan))
+        return Reply(text)
+
+    def _cue_text(self, exercise: Exercise, plan: TimerPlan, phase: Phase) -> str:
+        t = self.t
+        side = _side_label(t, plan, phase.side)
+        side_part = t("workout.side_suffix", side=side) if side else ""
+        set_part = t("workout.set_suffix", set=phase.set, sets=phase.sets) if phase.sets > 1 else ""
+        if phase.kind == READY:
+            return t("workout.cue_ready", name=exercise.name, seconds=phase.seconds)
+        if phase.kind == WORK and phase.mode == "move":
+            return t("workout.cue_work_move", seconds=phase.seconds, side=side_part, set=set_part)
+        if phase.kind == WORK:
+            return t("workout.cue_work_hold", seconds=phase.seconds, side=side_part, rep=phase.rep,
+                     reps=phase.reps, set=set_part)
+        if phase.kind == REST:
+            return t("workout.cue_rest", seconds=phase.seconds)
+        if phase.kind == SWITCH:
+            return t("workout.cue_switch", side=side, seconds=phase.seconds)
+        if phase.kind == SET_REST:
+            return t("workout.cue_set_rest", seconds=phase.seconds, set=phase.set, sets=phase.sets)
+        return t("workout.cue_paced", set=phase.set, sets=phase.sets, side=side_part,
+                 reps=phase.reps)
+
+
+def _side_label(t: Any, plan: TimerPlan, side: int) -> str:
+    if side == 0:
+        return ""
+    labels = plan.side_labels or (t("workout.side_first"), t("workout.side_second"))
+    return labels[side - 1]
+
+
+def plan_summary(t: Any, plan: TimerPlan) -> str:
+    """"10 s hold x 10, 3 s rest, each side" in the person's words."""
+    sides = {"each": t("workout.sides_each"), "alternate": t("workout.sides_alternate")}.get(
+        plan.sides, "")
+    if plan.mode == "paced":
+        return t("workout.summary_paced", reps=plan.reps, sets=plan.sets, rest=plan.set_rest_s,
+                 sides=sides)
+    return t("workout.summary_hold", work=plan.work_s,
+             verb=t("workout.verb_move" if plan.mode == "move" else "workout.verb_hold"),
+             reps=plan.reps, rest=t("workout.rest_part", rest=plan.rest_s) if plan.rest_s else "",
+             sides=sides, sets=t("workout.sets_part", sets=plan.sets) if plan.sets > 1 else "")
