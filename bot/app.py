@@ -56,6 +56,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="SQLite file (default: ./backcoach.db)")
     common.add_argument("--time-scale", type=float, default=1.0,
                         help="run time N times faster (60 = a minute per second)")
+    common.add_argument("--content", type=Path,
+                        default=Path(os.environ.get("BACKCOACH_CONTENT", CONTENT_DIR)),
+                        help=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(prog="bot.py", parents=[common],
                                      description="A back-pain exercise coach that lives in chat.")
     sub = parser.add_subparsers(dest="command")
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        coach = build(args.db, args.time_scale)
+        coach = build(args.db, args.time_scale, args.content)
     except ContentError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2

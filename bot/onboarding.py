@@ -114,8 +114,6 @@ class Onboarding:
         if intent.verb not in ("number", "pain"):
             return None
         score = int(intent.arg)
-        now = self.s.clock.now()
-        self.s.store.add_pain(user.id, score, "baseline", now)
         self.s.store.update_user(user.id, baseline_pain=score)
         self._set(user, HAMSTRING)
         return [Reply(self.t("pain.baseline_noted", score=score))] + self.question(user)

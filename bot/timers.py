@@ -91,10 +91,11 @@ class PhaseRunner:
         self.index = start_index
         self.deadline = 0.0
         self.paused = False
-        self._remaining_when_paused = 0.0
+        self._remaining_when_paused: float | None = 0.0
         self._outcome: str | None = None
         self._done_pressed = False
         self._changed = asyncio.Event()
+        self._running = False
 
     @property
     def current(self) -> Phase | None:
@@ -114,13 +115,17 @@ class PhaseRunner:
         while self.index < len(self.phases) and self._outcome is None:
             phase = self.phases[self.index]
             planned_start = self.deadline
+            if phase.kind != PACED:
+                self.deadline = planned_start + phase.seconds
+                if self.paused and self._remaining_when_paused is None:  # paused before start
+                    self._remaining_when_paused = float(phase.seconds)
+            self._running = True
             await self.on_phase(self.index, phase, planned_start)
             if phase.kind == PACED:
                 await self._wait_for_done()
                 # The person set the pace: the schedule continues from the moment they said done.
                 self.deadline = self.clock.monotonic()
             else:
-                self.deadline = planned_start + phase.seconds
                 await self._wait_until_deadline(phase)
             if self._outcome is None:
                 self.index += 1
@@ -131,7 +136,8 @@ class PhaseRunner:
     def pause(self) -> bool:
         if self.paused or self._outcome:
             return False
-        self._remaining_when_paused = max(0.0, self.deadline - self.clock.monotonic())
+        self._remaining_when_paused = (max(0.0, self.deadline - self.clock.monotonic())
+                                       if self._running else None)
         self.paused = True
         self._changed.set()
         return True
@@ -139,7 +145,7 @@ class PhaseRunner:
     def resume(self) -> bool:
         if not self.paused:
             return False
-        self.deadline = self.clock.monotonic() + self._remaining_when_paused
+        self.deadline = self.clock.monotonic() + (self._remaining_when_paused or 0.0)
         self.paused = False
         self._changed.set()
         return True
@@ -149,7 +155,7 @@ class PhaseRunner:
         if phase is None or phase.kind == PACED or self._outcome:
             return False
         if self.paused:
-            self._remaining_when_paused += seconds
+            self._remaining_when_paused = (self._remaining_when_paused or 0.0) + seconds
         else:
             self.deadline += seconds
         self._changed.set()

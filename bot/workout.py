@@ -76,6 +76,7 @@ class WorkoutSession:
         self.stopping = False
         self.task: asyncio.Task[None] | None = None
         self.changed = asyncio.Event()  # set whenever the person may be waited for
+        self._pending: list[str] = []  # controls said before the exercise's timer existed
         self.tag = f"w{workout_id}"
 
     # -- running ------------------------------------------------------------------------------
@@ -112,6 +113,9 @@ class WorkoutSession:
             on_phase=lambda i, p, planned: self._on_phase(exercise, stage, i, p),
             on_tick=self._on_tick if self.s.delivery.can_edit(self.user.key) else None,
             start_index=min(self.position.phase, len(phases) - 1))
+        for verb in self._pending:
+            self.control(verb)
+        self._pending.clear()
         result = await self.runner.run()
         if self.stopping:
             result = STOPPED
@@ -157,8 +161,14 @@ class WorkoutSession:
     def control(self, verb: str) -> str:
         """Apply pause/resume/skip_rest/add_time/skip/stop/done; returns the text key to answer."""
         runner = self.runner
-        if runner is None:
-            return "workout.nothing_running"
+        if runner is None:  # between exercises, or the timer has not started yet
+            if verb == "stop":
+                self.stopping = True
+                return ""
+            if verb in ("pause", "skip"):
+                self._pending.append(verb)
+                return "workout.paused" if verb == "pause" else ""
+            return "hints.workout"
         if verb == "pause":
             return "workout.paused" if runner.pause() else "workout.paused"
         if verb == "resume":

@@ -13,6 +13,7 @@ import pytest
 import telegram
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken
+from telegram.request import HTTPXRequest
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, filters)
 
@@ -117,7 +118,7 @@ async def harness() -> AsyncIterator[Harness]:
 
 async def test_startup_calls(harness: Harness) -> None:
     fake = harness.fake
-    await fake.wait_for_call("getUpdates", timeout=STEP)
+    # start_polling returned, so its deleteWebhook is answered; getUpdates is long-polling now
     methods = [c.method for c in fake.calls]
     assert methods[:3] == ["getMe", "setMyCommands", "deleteWebhook"]
     assert fake.calls[0].result["username"] == "standin_bot"
@@ -279,10 +280,11 @@ async def test_long_polling_offset_and_auth() -> None:
         assert fake.unknown == ["sendSticker"]
 
     async with FakeTelegram() as fake:
-        bot = telegram.Bot("123:wrong", base_url=fake.base_url)
+        request = HTTPXRequest()
+        bot = telegram.Bot("123:wrong", base_url=fake.base_url, request=request)
         with pytest.raises(InvalidToken):
             await asyncio.wait_for(bot.get_me(), STEP)
-        await bot.shutdown()
+        await request.shutdown()  # bot.shutdown() is a no-op on a bot that never initialized
 
 
 async def test_stop_releases_a_pending_long_poll() -> None:

@@ -783,9 +783,10 @@ class FakeDiscord:
             self._changed.set()
             self._changed = asyncio.Event()
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Re-evaluate ``predicate()`` after every request / gateway event
-        until it returns something truthy (which is returned).  Raises
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, *, poll_interval: float = 0.02) -> Any:
+        """Re-evaluate ``predicate()`` after every request / gateway event (and
+        every ``poll_interval`` s) until it returns something truthy (which is
+        returned).  Raises
         TimeoutError (with recent calls listed) after ``timeout`` seconds."""
         if self._changed is None:
             raise RuntimeError("FakeDiscord is not started")
@@ -803,7 +804,9 @@ class FakeDiscord:
                 )
             ev = self._changed
             try:
-                await asyncio.wait_for(ev.wait(), remaining)
+                # wake on any stand-in change; also poll, since predicates may
+                # look at bot-side state the stand-in never hears about
+                await asyncio.wait_for(ev.wait(), min(remaining, poll_interval))
             except asyncio.TimeoutError:
                 pass
 

@@ -207,6 +207,22 @@ def _rows(markup: Any) -> list[list[tuple[str, str | None]]]:
             for row in markup.get("inline_keyboard", [])]
 
 
+_FALSE_FLAGS = ("channel_chat_created", "delete_chat_photo", "group_chat_created",
+                "supergroup_chat_created")
+
+
+def _clean(obj: Any) -> Any:
+    """Plain JSON types (no enums), without the False service flags PTB's Message.to_dict()
+    adds but the real API never sends."""
+    def strip(o: Any) -> Any:
+        if isinstance(o, dict):
+            return {k: strip(v) for k, v in o.items() if not (k in _FALSE_FLAGS and v is False)}
+        if isinstance(o, list):
+            return [strip(v) for v in o]
+        return o
+    return strip(json.loads(json.dumps(obj)))
+
+
 def _u16(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
 
@@ -573,6 +589,9 @@ class FakeTelegram:
             id=int(token.split(":", 1)[0]), first_name=bot_name, is_bot=True,
             username=bot_username, can_join_groups=True, can_read_all_group_messages=False,
             supports_inline_queries=False, can_connect_to_business=False, has_main_web_app=False)
+        # Messages carry the short form of the bot user, as on the real API.
+        self._sender = telegram.User(id=self.bot_user.id, first_name=bot_name, is_bot=True,
+                                     username=bot_username)
         self.calls: list[Call] = []
         self.unknown: list[str] = []
         self.unauthorized: int = 0
@@ -779,8 +798,10 @@ class FakeTelegram:
                        and (c.ok or not ok_only)), key=lambda c: c.time)
 
     def texts(self, chat_id: int) -> list[str]:
-        """Visible text/caption of each successful send or edit to `chat_id`, in order."""
-        return [c.text for c in self.sent_to(chat_id) if c.text is not None]
+        """Visible text/caption after each successful send or text/caption edit to `chat_id`,
+        in order (keyboard-only edits are left out)."""
+        return [c.text for c in self.sent_to(chat_id)
+                if c.text is not None and c.method != "editMessageReplyMarkup"]
 
     def messages(self, chat_id: int) -> list[dict]:
         """Current state (after edits, without deleted ones) of the bot's messages in a chat."""
@@ -826,8 +847,9 @@ class FakeTelegram:
     # ------------------------------------------------------------------ waiting
 
     async def wait_until(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait (woken by every answered call or queued update) until condition() is truthy;
-        returns its value. Raises TimeoutError listing the latest calls."""
+        """Wait until condition() is truthy; returns its value. Re-checked on every answered
+        call or queued update, and every 50 ms for conditions outside the stand-in (e.g. a list
+        a handler appends to after the response). Raises TimeoutError listing the latest calls."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -840,7 +862,7 @@ class FakeTelegram:
                 recent = "\n  ".join(repr(c) for c in self.calls[-12:])
                 raise TimeoutError(f"condition not met within {timeout}s; latest calls:\n  {recent}")
             try:
-                await asyncio.wait_for(event.wait(), remaining)
+                await asyncio.wait_for(event.wait(), min(remaining, 0.05))
             except (TimeoutError, asyncio.TimeoutError):
                 pass
 
@@ -874,7 +896,7 @@ class FakeTelegram:
         event.set()
 
     def _push(self, update: telegram.Update) -> None:
-        self._updates.append(update.to_dict())
+        self._updates.append(_clean(update.to_dict()))
         self._last_update_id = update.update_id
         self._notify()
 
@@ -891,16 +913,14 @@ class FakeTelegram:
         self._next_mid[chat_id] = mid + 1
         return mid
 
-    def _store(self, msg: dict, *, from_bot: bool) -> None:
-        msg = json.loads(json.dumps(msg))  # plain JSON types (no enums, no PTB objects)
-        for flag in ("channel_chat_created", "delete_chat_photo", "group_chat_created",
-                     "supergroup_chat_created"):
-            if msg.get(flag) is False:
-                del msg[flag]
+    def _store(self, msg: dict, *, from_bot: bool) -> dict:
+        """Keep a message's current state; returns a copy of what was stored."""
+        msg = _clean(msg)
         key = (msg["chat"]["id"], msg["message_id"])
         self._messages[key] = msg
         if from_bot:
             self._from_bot.add(key)
+        return copy.deepcopy(msg)
 
     @staticmethod
     def _decode(name: str, value: str) -> Any:
@@ -957,7 +977,7 @@ class FakeTelegram:
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
         else:
             status, body = await self._dispatch(method, params)
-        body = json.loads(json.dumps(body))  # record exactly what goes over the wire
+        body = _clean(body)  # record exactly what goes over the wire
         self.calls.append(Call(method, params, arrived, status, body, request.method))
         self._notify()
         return self._json(status, body)
@@ -1059,13 +1079,11 @@ class FakeTelegram:
         reply_to = self._reply_to(params, chat["id"])
         msg = telegram.Message(
             message_id=self._new_message_id(chat["id"]), date=_now(),
-            chat=telegram.Chat.de_json(copy.deepcopy(chat), None), from_user=self.bot_user,
+            chat=telegram.Chat.de_json(copy.deepcopy(chat), None), from_user=self._sender,
             reply_to_message=reply_to,
             reply_markup=telegram.InlineKeyboardMarkup.de_json(markup, None) if markup else None,
             **content)
-        d = msg.to_dict()
-        self._store(d, from_bot=True)
-        return copy.deepcopy(d)
+        return self._store(msg.to_dict(), from_bot=True)
 
     def _file_param(self, params: dict, name: str) -> tuple[bytes, str | None, str | None, _StoredFile | None]:
         value = params.get(name)
@@ -1115,9 +1133,7 @@ class FakeTelegram:
 
     def _commit_edit(self, key: tuple[int, int], new: dict) -> dict:
         new["edit_date"] = int(time.time())
-        checked = telegram.Message.de_json(new, None).to_dict()
-        self._store(checked, from_bot=True)
-        return copy.deepcopy(checked)
+        return self._store(telegram.Message.de_json(new, None).to_dict(), from_bot=True)
 
     # ------------------------------------------------------------------ methods
 

@@ -1,0 +1,80 @@
+"""The terminal coach as a newcomer meets it: `python bot.py` with piped input, then export."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = "\n".join([
+    "1",                      # Got it, let's go (by number)
+    *["no"] * 11,             # the safety check
+    "3",                      # pain now
+    "Couldn't reach it",      # the hamstring test, by label
+    "7:30am",
+    "Berlin",
+    "start session",
+    "done", "done", "done", "done",  # squat and hip hinge sets
+    "2",                      # pain after
+    "progress",
+]) + "\n"
+
+
+def run_bot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "bot.py", *args], cwd=ROOT, input=stdin, text=True,
+                          capture_output=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
+    db = tmp_path / "coach.db"
+    result = run_bot("console", "--db", str(db), "--time-scale", "300", stdin=SCRIPT)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    for n in range(1, 8):
+        assert f"{n}/7 · " in out
+    assert "Hold 10 s · " in out and "rep 10/10" in out and "Rest 3 s" in out
+    assert "That's all seven" in out
+    assert "Noted: pain 2/10." in out
+    assert "Your progress: 1 workouts in all" in out
+
+    export = run_bot("export", "--db", str(db))
+    assert export.returncode == 0, export.stderr
+    people = json.loads(export.stdout)
+    assert len(people) == 1
+    person = people[0]
+    assert person["user"] == {"platform": "console", "id": "me"}
+    assert len(person["workouts"]) == 1 and person["workouts"][0]["status"] == "done"
+    assert [(p["score"], p["kind"]) for p in person["pain_reports"]] == [(2, "after")]
+    assert set(person["stages"]) == {"hip_flexor_stretch", "hamstring_stretch", "side_plank",
+                                     "dead_bug", "bird_dog", "squat", "hip_hinge"}
+    assert person["profile"]["hamstring"] == "tight"
+    assert person["profile"]["timezone"] == "Europe/Berlin"
+
+
+def test_end_of_input_mid_workout_stops_cleanly_and_keeps_what_was_done(tmp_path):
+    db = tmp_path / "coach.db"
+    script = "\n".join(["1", *["no"] * 11, "3", "1", "07:30", "UTC", "start session"]) + "\n"
+    result = run_bot("console", "--db", str(db), "--time-scale", "500", stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "Workout stopped" in result.stdout  # the squat set waited for "done" that never came
+    person = json.loads(run_bot("export", "--db", str(db)).stdout)[0]
+    done = [e["exercise_id"] for e in person["workouts"][0]["exercises"]]
+    assert done == ["hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug",
+                    "bird_dog"]
+
+
+def test_a_broken_content_file_gives_a_clear_start_up_error(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    exercises = content / "exercises.toml"
+    exercises.write_text(exercises.read_text().replace("work_s = 10\n", "work_s = -10\n", 1))
+    result = run_bot("console", "--db", str(tmp_path / "x.db"),
+                     env={"BACKCOACH_CONTENT": str(content)})
+    assert result.returncode == 2
+    assert "exercises.toml" in result.stderr and "side_plank" in result.stderr
+    assert "work_s" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,128 @@
+"""Guided timers: cues land on their planned deadlines, and the person's controls behave."""
+from __future__ import annotations
+
+import asyncio
+
+from bot.clock import Clock
+from bot.content import Rules, TimerPlan
+from bot.timers import PACED, REST, SWITCH, WORK, PhaseRunner, phases_for
+from chat import Person
+
+RULES = Rules(up_max_pain=3, up_needs_good_workouts=2, hold_max_pain=5, down_above_pain=5,
+              see_clinician_pain=8, morning_hold_rise=1, morning_down_rise=3, switch_s=5,
+              get_ready_s=5)
+
+
+def plan(**kw) -> TimerPlan:
+    base = dict(mode="hold", work_s=10, reps=10, rest_s=3, sets=1, set_rest_s=0, sides="each",
+                side_labels=None)
+    base.update(kw)
+    return TimerPlan(**base)
+
+
+def test_side_plank_plan_becomes_holds_rests_and_a_side_switch():
+    phases = phases_for(plan(), RULES)
+    kinds = [p.kind for p in phases]
+    assert kinds.count(WORK) == 20 and kinds.count(REST) == 18 and kinds.count(SWITCH) == 1
+    assert phases[1].seconds == 10 and phases[2].seconds == 3
+    assert sum(p.seconds for p in phases) == 5 + 20 * 10 + 18 * 3 + 5
+
+
+def test_paced_sets_wait_for_the_person_with_a_timed_rest_between():
+    phases = phases_for(plan(mode="paced", work_s=0, rest_s=0, sets=2, set_rest_s=60,
+                             sides="none"), RULES)
+    assert [(p.kind, p.seconds) for p in phases[1:]] == [(PACED, 0), ("set_rest", 60), (PACED, 0)]
+
+
+async def test_cues_land_on_planned_deadlines_without_drift():
+    """Some cues are delivered late on purpose: later phases still start on time."""
+    clock = Clock(scale=20)
+    phases = phases_for(plan(work_s=2, reps=12, rest_s=1, sides="none"), RULES)
+    seen: list[tuple[float, float]] = []
+
+    async def on_phase(index, phase, planned):
+        seen.append((planned, clock.monotonic()))
+        if index % 3 == 0:
+            await asyncio.sleep(0.02)  # a slow platform: 0.4 s of clock time late
+
+    start = clock.monotonic()
+    await PhaseRunner(clock, phases, on_phase).run(start)
+    end = clock.monotonic()
+    planned_offsets = [planned - start for planned, _ in seen]
+    expected = [0.0]
+    for phase in phases[:-1]:
+        expected.append(expected[-1] + phase.seconds)
+    assert planned_offsets == expected
+    lateness = [actual - planned for planned, actual in seen]
+    assert max(lateness) < 0.5  # scaled seconds: one cue's delay never carries over
+    assert abs((end - start) - sum(p.seconds for p in phases)) < 0.5
+
+
+async def test_pause_moves_the_rest_of_the_schedule_and_resume_continues():
+    clock = Clock(scale=50)
+    phases = phases_for(plan(work_s=10, reps=2, rest_s=5, sides="none"), RULES)
+    runner = PhaseRunner(clock, phases, lambda *a: asyncio.sleep(0))
+    task = asyncio.create_task(runner.run(clock.monotonic()))
+    start = clock.monotonic()
+    await clock.sleep(8)  # inside the first hold
+    assert runner.pause()
+    await clock.sleep(20)
+    assert runner.index == 1  # still the same phase after 20 s paused
+    assert runner.resume()
+    await task
+    total = clock.monotonic() - start
+    assert 49 < total < 52  # 5 + 10 + 5 + 10 planned, plus 20 paused
+
+
+async def test_skip_rest_and_add_time_move_the_deadline_by_exactly_that():
+    clock = Clock(scale=50)
+    phases = phases_for(plan(work_s=10, reps=2, rest_s=20, sides="none"), RULES)
+    runner = PhaseRunner(clock, phases, lambda *a: asyncio.sleep(0))
+    start = clock.monotonic()
+    task = asyncio.create_task(runner.run(start))
+    await clock.sleep(6)  # first hold
+    assert runner.add_time(10)
+    assert not runner.skip_rest()  # not resting now
+    await clock.sleep(14)  # 20 s in: the hold now ends at 25 s
+    assert runner.current.kind == WORK
+    await clock.sleep(8)  # 28 s: in the 20 s rest
+    assert runner.current.kind == REST
+    assert runner.skip_rest()
+    await task
+    total = clock.monotonic() - start
+    assert 37 < total < 40  # 5 ready + 20 hold (10 + 10 added) + ~3 of rest + 10 hold
+
+
+async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
+    await ana.onboards()
+    await ana.says("start session")
+    await ana.waits_for("Hold 30 s")
+    replies = await ana.says("pause")
+    assert replies[0].text.startswith("Paused")
+    await coach.s.clock.sleep(100)
+    assert "Switch sides" not in ana.last.text  # nothing moves while paused
+    assert (await ana.says("resume"))[0].text == "Resuming."
+    await ana.waits_for("Switch sides")
+    await ana.says("skip")
+    await ana.waits_for("Skipped Half-kneeling hip flexor stretch")
+    await ana.waits_for("2/7 · Hamstring stretch")
+    await ana.waits_for("Hold 30 s")
+    await coach.s.clock.sleep(40)
+    replies = await ana.says("stop")
+    await ana.waits_for("Workout stopped")
+    await ana.waits_for("How is your back now")
+    user = coach.s.store.find_user(ana.key)
+    workout = coach.s.store.workouts(user.id)[-1]
+    outcomes = {r["exercise_id"]: r["outcome"]
+                for r in coach.s.store.workout_exercises(workout["id"])}
+    assert outcomes == {"hip_flexor_stretch": "skipped"}
+    assert workout["status"] == "stopped"
+    replies = await ana.says("3")
+    assert replies[0].text == "Noted: pain 3/10."
+
+
+async def test_controls_are_answered_when_no_workout_runs(ana: Person):
+    await ana.onboards()
+    for word in ("pause", "resume", "skip", "stop", "done", "+10"):
+        replies = await ana.says(word)
+        assert "no workout running" in replies[0].text
