@@ -1,4 +1,4 @@
-"""The terminal chat: buttons become numbered choices, answered by number or by label.
+"""Chat in this terminal: buttons become numbered choices, answered by number or by label.
 
 On a terminal the live countdown rewrites one line and you can type "pause" while a timer runs.
 When input is piped, the next line is read only once the coach waits for the person, so a
@@ -16,7 +16,8 @@ from bot.delivery import SendBudget
 from bot.events import Picked, Text, UserKey
 from bot.replies import Choice, Reply
 
-PLATFORM = "console"
+NAME = PLATFORM = "console"
+TOKEN_ENV = None  # needs no token: the default when no platform token is set
 
 
 class ConsoleAdapter:
@@ -39,6 +40,18 @@ class ConsoleAdapter:
         self._numbered = False
         self._last_cue_labels: tuple[str, ...] = ()
         self._on_countdown_line = False
+
+    # -- lifecycle (the app starts and stops every adapter the same way) -----------------------
+
+    async def start(self) -> None:
+        """Nothing to connect: the terminal is always there."""
+
+    async def finished(self) -> None:
+        """The terminal session: read until end of input."""
+        await self.run()
+
+    async def stop(self) -> None:
+        self._end_countdown_line()
 
     # -- outbound -----------------------------------------------------------------------------
 
@@ -122,3 +135,11 @@ class ConsoleAdapter:
                     await session.task
         self._end_countdown_line()
         self.stdout.flush()
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--user", default="me", help="who is talking (one profile per name)")
+
+
+def create(coach: Coach, args) -> ConsoleAdapter:
+    return ConsoleAdapter(coach, getattr(args, "user", "me"))

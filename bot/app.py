@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib
 import json
 import logging
 import os
+import pkgutil
+import signal
 import sys
 from pathlib import Path
+from types import ModuleType
+
+from dotenv import load_dotenv
 
 from .clock import Clock
 from .coach import Coach
@@ -50,7 +57,19 @@ async def _reminders_off(store: Store, user: UserKey, reason: str) -> None:
         store.update_user(row.id, reminders_on=0, unreachable_reason=reason[:200])
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def platform_modules() -> dict[str, ModuleType]:
+    """Every adapter file in adapters/ that declares NAME: a new platform is one new file."""
+    import adapters
+
+    found = {}
+    for info in pkgutil.iter_modules(adapters.__path__):
+        module = importlib.import_module(f"adapters.{info.name}")
+        if hasattr(module, "NAME") and hasattr(module, "create"):
+            found[module.NAME] = module
+    return found
+
+
+def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Namespace:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=os.environ.get("BACKCOACH_DB", DEFAULT_DB),
                         help="SQLite file (default: ./backcoach.db)")
@@ -62,8 +81,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", parents=[common],
                                      description="A back-pain exercise coach that lives in chat.")
     sub = parser.add_subparsers(dest="command")
-    console = sub.add_parser("console", parents=[common], help="chat in this terminal")
-    console.add_argument("--user", default="me", help="who is talking (one profile per name)")
+    for name, module in sorted(platforms.items()):
+        cmd = sub.add_parser(name, parents=[common], help=(module.__doc__ or "").split("\n")[0])
+        if hasattr(module, "add_arguments"):
+            module.add_arguments(cmd)
     sub.add_parser("export", parents=[common], help="print every user's data as JSON")
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
@@ -72,18 +93,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    load_dotenv()  # tokens may live in a .env file beside the bot
+    platforms = platform_modules()
+    args = parse_args(sys.argv[1:] if argv is None else argv, platforms)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_noisy_loggers()
     try:
         coach = build(args.db, args.time_scale, args.content)
     except ContentError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
-    command = args.command or "console"
-    if command == "export":
+    if args.command == "export":
         return export(coach)
-    return asyncio.run(run_console(coach, getattr(args, "user", "me")))
+    if args.command in platforms:
+        chosen = [platforms[args.command]]
+    else:  # no subcommand: every platform whose token is set, else the terminal
+        chosen = [m for m in platforms.values() if getattr(m, "TOKEN_ENV", None)
+                  and os.environ.get(m.TOKEN_ENV)] or [platforms["console"]]
+    try:
+        return asyncio.run(serve(coach, chosen, args))
+    except KeyboardInterrupt:
+        return 0
+    except ConfigError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+def quiet_noisy_loggers() -> None:
+    """httpx logs every request URL at INFO, and a Telegram URL holds the bot token."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def export(coach: Coach) -> int:
@@ -92,14 +132,32 @@ def export(coach: Coach) -> int:
     return 0
 
 
-async def run_console(coach: Coach, user: str) -> int:
-    from adapters.console import ConsoleAdapter
-
-    adapter = ConsoleAdapter(coach, user)
-    coach.s.delivery.register(adapter)
-    await coach.recover()
+async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespace) -> int:
+    """Start the chosen adapters on one loop with one coach and one DB; run until they finish
+    (the terminal at end of input) or the process is asked to stop."""
+    adapters = [module.create(coach, args) for module in modules]
+    for adapter in adapters:
+        coach.s.delivery.register(adapter)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    for adapter in adapters:
+        await adapter.start()
+    await coach.start()
     try:
-        await adapter.run()
+        finished = [asyncio.create_task(a.finished()) for a in adapters]
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for adapter in adapters:
+            with contextlib.suppress(Exception):
+                await adapter.stop()
         await coach.shutdown()
+        coach.s.store.close()
     return 0
+
+
+class ConfigError(Exception):
+    """A platform is chosen but not configured (no token): told plainly, no traceback."""

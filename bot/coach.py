@@ -42,6 +42,14 @@ class Coach:
         self.onboarding = Onboarding(services)
         self.workouts: dict[UserKey, WorkoutSession] = {}
         self.routes: dict[str, Route] = {}
+        # Features plug in here without editing the routing below:
+        #   routes:      verb -> handler, tried before the state's own handling
+        #   states:      state prefix -> (handler, prompt) for conversations they own
+        #   hold_up:     whether step-ups are held for a person (next-morning rule)
+        self.states: dict[str, tuple[Route, Callable[[User], list[Reply]]]] = {}
+        self.hold_up: Callable[[User], bool] = lambda user: False
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self._locks: dict[UserKey, asyncio.Lock] = {}
 
     # -- entry points -------------------------------------------------------------------------
@@ -70,6 +78,13 @@ class Coach:
             session.changed.clear()
             await session.changed.wait()
 
+    async def start(self) -> None:
+        """Once the adapters are up: recover interrupted workouts, then start the services
+        (reminders, summaries) that plugged themselves in."""
+        await self.recover()
+        for hook in self.on_start:
+            await hook()
+
     async def recover(self) -> None:
         """After a restart: offer everyone whose workout was cut off to resume or finish."""
         for row in self.s.store.workouts_with_status("running"):
@@ -84,11 +99,17 @@ class Coach:
 
     async def shutdown(self) -> None:
         """Stop timers without touching saved state, so a restart can offer to resume."""
+        for hook in self.on_stop:
+            await hook()
         for session in list(self.workouts.values()):
             if session.task is not None:
                 session.task.cancel()
         await asyncio.gather(*(s.task for s in self.workouts.values() if s.task),
                              return_exceptions=True)
+
+    def lock(self, user: UserKey) -> asyncio.Lock:
+        """The per-person lock: hold it to change a person's state from outside an event."""
+        return self._lock(user)
 
     def _lock(self, user: UserKey) -> asyncio.Lock:
         lock = self._locks.get(user)
@@ -125,6 +146,9 @@ class Coach:
             return progress.report(self.s, user)
         if intent.verb == "why":
             return progress.why(self.s, user, intent.arg)
+        for prefix, (state_handler, _) in self.states.items():
+            if user.state.startswith(prefix):
+                return await state_handler(user, intent)
         handler = {WORKOUT: self._in_workout, PAIN_AFTER: self._in_pain_after,
                    INTERRUPTED: self._in_interrupted}.get(user.state, self._in_ready)
         return await handler(user, intent)
@@ -147,9 +171,12 @@ class Coach:
             return self._interrupted_question(user)
         if user.state == WORKOUT:
             return [Reply(self.t("hints.workout"))]
-        return [self._menu()]
+        for prefix, (_, prompt) in self.states.items():
+            if user.state.startswith(prefix):
+                return prompt(user)
+        return [self.menu()]
 
-    def _menu(self, key: str = "menu.ready") -> Reply:
+    def menu(self, key: str = "menu.ready") -> Reply:
         return Reply(self.t(key), (Choice(self.t("buttons.start_session"), button("session")),
                                    Choice(self.t("buttons.progress"), button("progress")),
                                    Choice(self.t("buttons.help"), button("help"))))
@@ -189,9 +216,9 @@ class Coach:
             return [Reply(self.t("pain.out_of_range"))]
         if verb == "start":
             name = f", {user.name}" if user.name else ""
-            return [Reply(self.t("menu.welcome_back", name=name)), self._menu()]
+            return [Reply(self.t("menu.welcome_back", name=name)), self.menu()]
         if verb in WORKOUT_CONTROLS:
-            return [Reply(self.t("workout.nothing_running")), self._menu()]
+            return [Reply(self.t("workout.nothing_running")), self.menu()]
         return self._unknown(user, "hints.ready")
 
     def _adhoc_pain(self, user: User, score: int) -> list[Reply]:
@@ -278,7 +305,7 @@ class Coach:
             replies.append(Reply(self.t("pain.clinician", score=score)))
         store.set_state(user.id, READY)
         user.state = READY
-        return replies + [self._menu()]
+        return replies + [self.menu()]
 
     def _apply_progression(self, user: User, workout: dict, score: int) -> list[Reply]:
         store, programme = self.s.store, self.s.programme
@@ -314,17 +341,13 @@ class Coach:
             replies.append(Reply(self.t(key, score=score)))
         return replies
 
-    def hold_up(self, user: User) -> bool:
-        """Whether a worse next-morning answer holds step-ups (set by the reminder feature)."""
-        return False
-
     # -- after a restart ----------------------------------------------------------------------
 
     def _interrupted_question(self, user: User) -> list[Reply]:
         row = self.s.store.running_workout(user.id)
         if row is None:
             self.s.store.set_state(user.id, READY)
-            return [self._menu()]
+            return [self.menu()]
         position = Position.from_dict(json.loads(row["position"] or "{}"))
         plan = todays_plan(self.s, user)
         index = min(position.exercise, len(plan) - 1)
@@ -353,7 +376,7 @@ class Coach:
         row = self.s.store.running_workout(user.id)
         if row is None:
             self.s.store.set_state(user.id, READY)
-            return [self._menu()]
+            return [self.menu()]
         if intent.verb in ("resume_workout", "resume", "session", "yes"):
             position = Position.from_dict(json.loads(row["position"] or "{}"))
             position.phase = 0  # the exercise starts again from its beginning

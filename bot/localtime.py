@@ -298,7 +298,7 @@ def next_occurrence(
     for _ in range(_SEARCH_DAYS):
         if day.weekday() in days:
             candidate = _fire_instant(day, at, tz)
-            if candidate >= after_utc:
+            if candidate > after_utc:
                 return candidate
         day += dt.timedelta(days=1)
     raise AssertionError("unreachable: every week contains each allowed weekday")  # pragma: no cover
