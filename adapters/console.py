@@ -113,7 +113,7 @@ class ConsoleAdapter:
     async def run(self) -> None:
         """Read lines until end of input; each goes to the coach in order."""
         loop = asyncio.get_running_loop()
-        await self.coach.handle(Text(self.key, "/start"), name=self.name)
+        await self.coach.greet(self.key, self.name)
         while True:
             if not self.interactive:
                 await self.coach.settled(self.key)

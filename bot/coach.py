@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
 from . import progress
-from .events import Event, UserKey
+from .events import Command, Event, UserKey
 from .intents import Intent, button, parse
 from .onboarding import RED_FLAG_PREFIX, READY, Onboarding, is_onboarding, pain_buttons, tag_for
 from .progression import Session, after_workout
@@ -67,6 +67,14 @@ class Coach:
             session = self.workouts.get(event.user)
             if session is not None and session.task is None:
                 session.start()  # only after the replies above, so cues never overtake them
+
+    async def greet(self, user: UserKey, name: str = "") -> None:
+        """A person opened the chat (the terminal at launch): start, or pick up where they were.
+        Someone whose workout was cut off has just been asked by `recover`, so is not asked twice."""
+        known = self.s.store.find_user(user)
+        if known is not None and known.state == INTERRUPTED:
+            return
+        await self.handle(Command(user, "start"), name=name)
 
     async def settled(self, user: UserKey) -> None:
         """Return once the coach waits for this person: no timer running, all replies out."""

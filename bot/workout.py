@@ -78,6 +78,12 @@ class WorkoutSession:
         self.changed = asyncio.Event()  # set whenever the person may be waited for
         self._pending: list[str] = []  # controls said before the exercise's timer existed
         self.tag = f"w{workout_id}"
+        # Exercises chain on deadlines too: the next one starts where the last one was planned
+        # to end, so sending an exercise card does not push the rest of the workout later.
+        self.next_start: float | None = None
+        # Optional instrumentation (the timer benchmark): called after every cue is delivered
+        # with (planned deadline, delivered at), both on the monotonic clock.
+        self.on_cue: Callable[[float, float], None] | None = None
 
     # -- running ------------------------------------------------------------------------------
 
@@ -110,13 +116,14 @@ class WorkoutSession:
         phases = phases_for(stage.plan, self.s.programme.rules)
         self.runner = PhaseRunner(
             self.s.clock, phases,
-            on_phase=lambda i, p, planned: self._on_phase(exercise, stage, i, p),
+            on_phase=lambda i, p, planned: self._on_phase(exercise, stage, i, p, planned),
             on_tick=self._on_tick if self.s.delivery.can_edit(self.user.key) else None,
             start_index=min(self.position.phase, len(phases) - 1))
         for verb in self._pending:
             self.control(verb)
         self._pending.clear()
-        result = await self.runner.run()
+        result = await self.runner.run(self.next_start)
+        self.next_start = self.runner.deadline if result == DONE else None
         if self.stopping:
             result = STOPPED
         await self._record(exercise, stage, result)
@@ -139,12 +146,15 @@ class WorkoutSession:
             self.position.phase = 0
             self.s.store.save_position(self.workout_id, asdict(self.position))
 
-    async def _on_phase(self, exercise: Exercise, stage: Stage, index: int, phase: Phase) -> None:
+    async def _on_phase(self, exercise: Exercise, stage: Stage, index: int, phase: Phase,
+                        planned: float) -> None:
         self.position.phase = index
         self.s.store.save_position(self.workout_id, asdict(self.position))
         self.changed.set()
         await self._say(Reply(self._cue_text(exercise, stage.plan, phase),
                               self._controls(phase), slot=SLOT, kind="cue"))
+        if self.on_cue is not None:
+            self.on_cue(planned, self.s.clock.monotonic())
 
     async def _on_tick(self, phase: Phase, seconds_left: int, next_cue: float) -> None:
         label = {WORK: "workout.countdown_move" if phase.mode == "move"

@@ -12,10 +12,7 @@ import discord
 import pytest
 from discord import app_commands
 
-try:  # works whether or not tests/ is a package
-    from tests.standins.discord_api import EPHEMERAL, LOADING, FakeDiscord, point_discord_at
-except ImportError:  # pragma: no cover
-    from standins.discord_api import EPHEMERAL, LOADING, FakeDiscord, point_discord_at
+from tests.standins.discord_api import EPHEMERAL, LOADING, FakeDiscord, point_discord_at
 
 T = 5.0  # generic timeout for any single wait
 
@@ -76,6 +73,23 @@ class StandinBot(discord.Client):
             except discord.HTTPException as exc:
                 self.errors.append(exc)
 
+        @self.tree.command(name="exercise", description="Pick an exercise")
+        async def exercise(interaction: discord.Interaction, name: str) -> None:
+            view = discord.ui.View(timeout=60)
+            select = discord.ui.Select(custom_id="ex:pick", options=[discord.SelectOption(label=n, value=n) for n in ("cat-cow", "bridge")])
+
+            async def picked(i: discord.Interaction) -> None:
+                await i.response.defer()  # type 6: deferred update
+                await i.edit_original_response(content=f"picked {select.values[0]}", view=None)
+
+            select.callback = picked
+            view.add_item(select)
+            await interaction.response.send_message(f"exercise {name}", view=view)
+
+        @exercise.autocomplete("name")
+        async def exercise_names(interaction: discord.Interaction, current: str):
+            return [app_commands.Choice(name=n, value=n) for n in ("cat-cow", "bridge") if n.startswith(current)]
+
         @self.tree.command(name="guildonly", description="A guild command", guild=guild)
         async def guildonly(interaction: discord.Interaction) -> None:
             await interaction.response.send_message(f"hello {interaction.guild.name}")
@@ -112,10 +126,14 @@ async def start_bot(fake: FakeDiscord, bot: StandinBot, *, sync: bool = True):
     return task
 
 
-async def stop_bot(bot: StandinBot, task: asyncio.Task) -> None:
+async def stop_bot(bot: StandinBot, task: asyncio.Task, fake: FakeDiscord | None = None) -> None:
     await asyncio.wait_for(bot.close(), T)
     await asyncio.wait_for(task, T)  # connect() returns cleanly once closed
     assert task.exception() is None
+    if fake is not None:
+        # The gateway socket is gone.  (discord.py 2.7's poll loop races Client.close()
+        # and puts 4000, not 1000, on the wire, so the code itself is not asserted.)
+        await fake.wait_for(lambda: not fake.connected and fake.gateway_close_codes, timeout=T)
 
 
 @pytest.fixture
@@ -125,7 +143,7 @@ async def bot(fake):
     try:
         yield client
     finally:
-        await stop_bot(client, task)
+        await stop_bot(client, task, fake)
 
 
 # --------------------------------------------------------------------------- tests
@@ -142,8 +160,8 @@ async def test_login_identify_ready_and_guild_cache(fake, bot):
     assert guild is not None and guild.name == "Test Guild"
     assert guild.get_channel(fake.guild.channel("general")).name == "general"
     assert guild.me is not None and guild.me.id == fake.bot_user_id
-    assert {c.name for c in (await bot.tree.fetch_commands())} == {"ping", "echo", "chart", "pain", "slow"}
-    assert set(fake.registered_commands()) == {"ping", "echo", "chart", "pain", "slow"}
+    assert {c.name for c in (await bot.tree.fetch_commands())} == {"ping", "echo", "chart", "pain", "slow", "exercise"}
+    assert set(fake.registered_commands()) == {"ping", "echo", "chart", "pain", "slow", "exercise"}
     assert set(fake.registered_commands(fake.guild.id)) == {"guildonly"}
     fake.assert_clean()
 
@@ -335,3 +353,37 @@ async def test_privileged_intent_not_enabled_closes_4014():
                 await asyncio.wait_for(client.connect(), T)
         finally:
             await client.close()
+
+
+async def test_select_autocomplete_and_deferred_update(fake, bot):
+    jo = fake.add_user()
+    ac = await fake.autocomplete(jo, "exercise", {"name": "ca"}, focused="name")
+    r = await fake.wait_for_response(ac, timeout=T)
+    assert r.type == 8 and [c["value"] for c in r.data["choices"]] == ["cat-cow"]
+    iid = await fake.slash(jo, "exercise", {"name": "cat-cow"})
+    await fake.wait_for_response(iid, timeout=T)
+    msg_id = fake.interaction(iid).original_message_id
+    pick = await fake.select(jo, msg_id, "ex:pick", ["bridge"])
+    edit = await fake.wait_for_response(pick, kind="edit_original", timeout=T)
+    assert fake.interaction_responses(pick)[0].type == 6
+    assert edit.message_id == msg_id
+    assert fake.message(msg_id)["content"] == "picked bridge" and fake.message(msg_id)["components"] == []
+    fake.assert_clean()
+
+
+async def test_channel_file_edit_and_user_upload(fake, bot):
+    ch = bot.get_channel(fake.guild.channel())
+    sent = await asyncio.wait_for(ch.send("plan", file=discord.File(io.BytesIO(b"PDF"), filename="plan.pdf")), T)
+    assert sent.attachments[0].filename == "plan.pdf"
+    assert await asyncio.wait_for(sent.attachments[0].read(), T) == b"PDF"
+    edited = await asyncio.wait_for(sent.edit(content="plan v2"), T)
+    assert edited.content == "plan v2" and len(edited.attachments) == 1  # attachments kept
+    stored = fake.message(sent.id)
+    assert stored["edited_timestamp"] and fake.attachment_data(stored["attachments"][0]) == b"PDF"
+
+    kim = fake.add_user()
+    await fake.dm_text(kim, "photo", files=[("back.jpg", b"JPEG")])
+    await fake.wait_for(lambda: bot.seen, timeout=T)
+    att = bot.seen[-1].attachments[0]
+    assert att.filename == "back.jpg" and await asyncio.wait_for(att.read(), T) == b"JPEG"
+    fake.assert_clean()

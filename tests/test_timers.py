@@ -126,3 +126,29 @@ async def test_controls_are_answered_when_no_workout_runs(ana: Person):
     for word in ("pause", "resume", "skip", "stop", "done", "+10"):
         replies = await ana.says(word)
         assert "no workout running" in replies[0].text
+
+
+async def test_a_telegram_like_budget_is_never_exceeded_and_every_cue_arrives(tmp_path):
+    """1 send-or-edit per second per chat: cues go first, countdown edits use what is left."""
+    from bot.delivery import Rate, SendBudget
+    from bot.timers import phases_for
+    from bot.workout import todays_plan
+    from chat import RecordingAdapter, make_coach
+
+    coach = make_coach(tmp_path, scale=400)
+    adapter = RecordingAdapter(coach, SendBudget(per_chat=Rate(1, 1.0), overall=Rate(30, 1.0)))
+    ana = Person(coach, adapter)
+    await ana.onboards()
+    start = len(adapter.sent)
+    await ana.trains(pain=3, timeout=60)
+    sent = adapter.sent[start:]
+    times = [s.at for s in sent]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.999, min(gaps)  # never two sends within one second of clock time
+    cues = [s for s in sent if s.reply.kind == "cue"]
+    user = coach.s.store.find_user(ana.key)
+    rules = coach.s.programme.rules
+    expected = sum(len(phases_for(stage.plan, rules)) for _, stage in todays_plan(coach.s, user))
+    assert len(cues) == expected
+    assert sum(1 for s in sent if s.reply.kind == "countdown") > 100  # the live countdown ran
+    await coach.shutdown()
