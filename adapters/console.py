@@ -61,6 +61,8 @@ class ConsoleAdapter:
             self._on_countdown_line = True
             return
         self._end_countdown_line()
+        if reply.kind != "cue":
+            self._last_cue_labels = ()
         self._write(reply.text + "\n")
         for attachment in ((reply.image,) if reply.image else ()) + reply.files:
             self._write(f"  [{attachment.name} saved to {self._save(attachment.name, attachment.data)}]\n")
@@ -73,7 +75,7 @@ class ConsoleAdapter:
         self._numbered = False
         labels = tuple(c.label for c in reply.choices)
         if reply.kind == "cue":
-            if labels != self._last_cue_labels:
+            if not self._last_cue_labels:  # once per exercise: the cues themselves say the rest
                 self._write("  (" + " · ".join(labels) + ")\n")
             self._last_cue_labels = labels
         elif all(label.isdigit() for label in labels):

@@ -104,6 +104,11 @@ class Onboarding:
             return self._ask_screen(user, index + 1)
         self.s.store.update_user(user.id, screen_result=result)
         if result == CLEAR:
+            if self.s.store.stages(user.id):  # a re-check by someone already on the programme
+                self._set(user, READY)
+                return [Reply(self.t("screen.clear_again"), (
+                    Choice(self.t("buttons.start_session"), button("session")),
+                    Choice(self.t("buttons.help"), button("help"))))]
             self._set(user, BASELINE)
             return self.question(user)
         self._set(user, RED_FLAG_PREFIX + result)

@@ -240,8 +240,9 @@ class WorkoutSession:
         if phase.kind == WORK and phase.mode == "move":
             return t("workout.cue_work_move", seconds=phase.seconds, side=side_part, set=set_part)
         if phase.kind == WORK:
-            return t("workout.cue_work_hold", seconds=phase.seconds, side=side_part, rep=phase.rep,
-                     reps=phase.reps, set=set_part)
+            rep_part = t("workout.rep_suffix", rep=phase.rep, reps=phase.reps) if phase.reps > 1 else ""
+            return t("workout.cue_work_hold", seconds=phase.seconds, side=side_part, rep=rep_part,
+                     set=set_part)
         if phase.kind == REST:
             return t("workout.cue_rest", seconds=phase.seconds)
         if phase.kind == SWITCH:

@@ -140,3 +140,41 @@ async def test_a_button_from_a_finished_step_is_answered_politely(ana: Person):
     replies = await ana.sends_payload(old_no)
     assert replies[0].text.startswith("That question has passed")
     assert "question 2 of 11" in replies[-1].text
+
+
+async def test_start_session_is_understood_in_many_forms(coach, adapter):
+    for n, words in enumerate(("START SESSION", "/session", "/start_session", "Start session!")):
+        person = Person(coach, adapter, f"p{n}")
+        await person.onboards()
+        replies = await person.says(words)
+        assert replies[0].text.startswith("Today's session"), words
+        await person.says("stop")
+
+
+async def test_rescreen_after_onboarding_returns_to_the_programme(ana: Person, coach):
+    await ana.onboards()
+    await ana.says("rescreen")
+    for _ in coach.s.questions:
+        replies = await ana.presses("No")
+    assert "where you left it" in replies[-1].text
+    assert coach.s.store.find_user(ana.key).state == "ready"
+
+
+async def test_one_person_waiting_on_a_slow_chat_never_holds_up_another(coach):
+    import asyncio
+
+    from bot.delivery import SendBudget
+    from chat import RecordingAdapter
+
+    class SlowForAna(RecordingAdapter):
+        async def send(self, user, reply, context):
+            if user.id == "ana":
+                await asyncio.sleep(3600)  # Ana's chat hangs
+            await super().send(user, reply, context)
+
+    adapter = SlowForAna(coach, SendBudget())
+    ana, ben = Person(coach, adapter, "ana"), Person(coach, adapter, "ben")
+    stuck = asyncio.create_task(ana.says("/start"))
+    replies = await asyncio.wait_for(ben.says("/start"), 5)
+    assert "coach" in replies[0].text
+    stuck.cancel()
