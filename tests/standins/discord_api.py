@@ -389,6 +389,7 @@ class FakeDiscord:
         self.closed_dms: set[int] = set()
         self._fail_rules: list[_FailRule] = []
         self._members: dict[int, dict[int, dict]] = {}  # guild -> user -> member
+        self._pending_member_adds: list[dict] = []
 
         # gateway
         self._conn: Optional[_Conn] = None
@@ -523,8 +524,8 @@ class FakeDiscord:
             if g is not None:
                 g.member_ids.append(user_id)
             if announce and self._conn is not None and self.intents and self.intents & INTENT_GUILD_MEMBERS:
-                payload = dict(self._member_obj(guild_id, user_id), guild_id=str(guild_id))
-                asyncio.ensure_future(self._dispatch("GUILD_MEMBER_ADD", payload))
+                # sent ahead of the next dispatch (keeps ordering deterministic)
+                self._pending_member_adds.append(dict(self._member_obj(guild_id, user_id), guild_id=str(guild_id)))
         return members[user_id]
 
     def _member_obj(self, guild_id: int, user_id: int, *, with_user: bool = True) -> dict:
@@ -997,6 +998,8 @@ class FakeDiscord:
             raise RuntimeError(f"no bot is connected to the fake gateway (wanted to send {event})") from None
         conn = self._conn
         assert conn is not None
+        while self._pending_member_adds:
+            await self._send_dispatch(conn, "GUILD_MEMBER_ADD", self._pending_member_adds.pop(0))
         await self._send_dispatch(conn, event, data)
         self._notify()
 
