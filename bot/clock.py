@@ -18,7 +18,9 @@ class Clock:
             raise ValueError("time scale must be positive")
         self.scale = scale
         self._real0 = time.monotonic()
-        self._wall0 = start or datetime.now(timezone.utc)
+        # In UTC: adding seconds to a zoned datetime is wall-clock arithmetic, off by an
+        # hour across a DST change.
+        self._wall0 = (start or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
     def monotonic(self) -> float:
         """Scaled seconds since the clock started; never jumps, for timer deadlines."""
@@ -35,6 +37,15 @@ class Clock:
     def wall_to_monotonic(self, instant: datetime) -> float:
         """The monotonic reading at which the wall clock will show `instant`."""
         return (instant - self._wall0).total_seconds()
+
+    def real_time_of(self, instant: datetime) -> datetime | None:
+        """The real (unscaled) UTC time at which this clock will show `instant`.
+
+        For APScheduler, which runs on real time: a job for a scaled instant is armed here, so
+        reminders honour --time-scale. None means the clock does not run by itself (ManualClock).
+        """
+        delay = self.real_delay(self.wall_to_monotonic(instant) - self.monotonic())
+        return datetime.now(timezone.utc) + timedelta(seconds=delay)
 
     async def sleep(self, seconds: float) -> None:
         """Sleep for `seconds` of clock time."""
@@ -59,3 +70,52 @@ class Clock:
             return True
         except TimeoutError:
             return event.is_set()
+
+
+class ManualClock(Clock):
+    """A clock for tests that moves only when told (`set`, `advance`).
+
+    Sleeps pass at once and move the clock to their end, so budget waits, retries and workout
+    timers finish instantly in virtual time; concurrent sleepers never push it further than the
+    latest of their deadlines. It never arms real timers (`real_time_of` is None): tests call the
+    service (e.g. `Reminders.run_due()`) after moving the clock.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(1.0, start)
+        self._elapsed = 0.0
+
+    def monotonic(self) -> float:
+        return self._elapsed
+
+    def set(self, instant: datetime) -> None:
+        """Move the wall clock to `instant`; like a real clock it never goes back."""
+        elapsed = self.wall_to_monotonic(instant)
+        if elapsed < self._elapsed:
+            raise ValueError(f"a clock cannot go back: {instant} is before {self.now()}")
+        self._elapsed = elapsed
+
+    def advance(self, seconds: float) -> None:
+        self._elapsed += max(0.0, seconds)
+
+    def real_time_of(self, instant: datetime) -> datetime | None:
+        return None
+
+    async def sleep(self, seconds: float) -> None:
+        # At least a microsecond: a budget wait of 1e-12 s would otherwise vanish in float
+        # rounding and its waiter would spin forever on a clock that does not move.
+        await self.sleep_until(self._elapsed + (max(seconds, 1e-6) if seconds > 0 else 0.0))
+
+    async def sleep_until(self, deadline: float) -> None:
+        await asyncio.sleep(0)  # others due now run first, as they would on a real clock
+        self._elapsed = max(self._elapsed, deadline)
+
+    async def wait_event(self, event: asyncio.Event, deadline: float | None) -> bool:
+        await asyncio.sleep(0)
+        if event.is_set():
+            return True
+        if deadline is None:
+            await event.wait()
+            return True
+        self._elapsed = max(self._elapsed, deadline)
+        return event.is_set()

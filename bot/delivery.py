@@ -135,6 +135,29 @@ class Delivery:
             await self._wait_for_budget(user, adapter)
             return await self._send_with_retries(adapter, user, reply, context)
 
+    async def wait_for_room(self, user: UserKey) -> None:
+        """Return at a moment when a `send` to this person would go out without waiting.
+
+        Bulk senders (reminders) call this before recording "about to send" and then call
+        `send` with no await in between, so that record and the actual send stay microseconds
+        apart (a crash in between is the only way a reminder is lost, and none is ever doubled).
+        """
+        adapter = self.adapters.get(user.platform)
+        if adapter is None:
+            return
+        while True:
+            lock = self._locks.get(user)
+            if lock is not None and lock.locked():
+                async with lock:
+                    pass
+                continue
+            buckets = [b for b in (self._chat_bucket(user, adapter),
+                                   self._overall.get(user.platform)) if b is not None]
+            wait = max((b.wait_time() for b in buckets), default=0.0)
+            if wait <= 0:
+                return
+            await self.clock.sleep(wait)
+
     async def try_send(self, user: UserKey, reply: Reply, not_after: float | None = None) -> bool:
         """Best-effort (countdown edits): only if budget is free now and leaves room for the next
         cue at `not_after`; never waits, never retries."""

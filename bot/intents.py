@@ -37,6 +37,8 @@ _WORDS: dict[str, str] = {
     "yes": "yes", "y": "yes", "yeah": "yes", "yep": "yes", "yes please": "yes",
     "no": "no", "n": "no", "nope": "no", "not really": "no",
     "ok": "ok", "okay": "ok", "got it": "ok", "understood": "ok", "sure": "ok",
+    "snooze": "snooze", "remind me later": "snooze",
+    "skip today": "skip_today", "not today": "skip_today",
 }
 
 _NUMBER_WORDS = {w: i for i, w in enumerate(
@@ -89,10 +91,13 @@ def _from_text(text: str) -> Intent:
     why = _WHY_RE.match(norm)
     if why:
         return Intent("why", why.group(1).strip(), raw=raw)
-    if norm.startswith("pause reminders"):
+    if norm.startswith(("pause reminders", "resume reminders", "unpause reminders",
+                        "reminders ", "turn reminders", "turn on reminders",
+                        "turn off reminders", "stop reminders", "start reminders")):
         return Intent("settings", norm, raw=raw)
     first, _, rest = norm.partition(" ")
-    if first in ("pain", "session", "settings", "help", "progress", "rescreen", "stop"):
+    if first in ("pain", "session", "settings", "help", "progress", "rescreen", "stop",
+                 "snooze"):
         verb = _WORDS.get(first, first)
         return Intent("pain_invalid" if verb == "pain" else verb, rest, raw=raw)
     return Intent("text", norm, raw=raw)

@@ -1,0 +1,162 @@
+"""The next-morning half of the pain rule, asked by the reminder after a workout day.
+
+If the back is worse this morning than before yesterday's workout, a small rise holds every
+exercise at its stage for the next workout (coach.hold_up) and a large one also lowers
+yesterday's exercises one stage now (rules.morning_hold_rise / morning_down_rise in
+content/rules.toml, applied by progression.next_morning). Every lowering is told with its
+reason and stored as a stage change with reason "morning_down".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .intents import Intent
+from .onboarding import READY, pain_buttons, tag_for
+from .progression import next_morning
+from .reminder_chat import MORNING
+from .reminder_times import iso, local_day, zone_info
+from .replies import Choice, Reply
+from .store import User
+
+if TYPE_CHECKING:
+    from .reminders import Reminders
+
+HOLDING = ("hold", "down")  # outcomes that hold step-ups at the next workout
+
+
+@dataclass(frozen=True)
+class Yesterday:
+    """The workout day before a morning check: pain before the workout, what was done."""
+
+    workout_id: int
+    pain_before: int
+    exercises: tuple[str, ...]
+
+
+class Morning:
+    """Asks, records and applies the morning check; owns the "morning" state."""
+
+    def __init__(self, reminders: Reminders) -> None:
+        self.r = reminders
+        self.s = reminders.s
+        self.t = reminders.s.texts
+
+    def install(self) -> None:
+        coach = self.r.coach
+        coach.states[MORNING] = (self.answer, self.prompt)
+        previous = coach.hold_up
+        coach.hold_up = lambda user: previous(user) or self.hold_up(user)
+
+    # -- asking -------------------------------------------------------------------------------
+
+    def needs_check(self, user: User, today: dt.date) -> bool:
+        """Yesterday had a workout, and today's check is not answered yet."""
+        check = self.r.book.check(user.id, today.isoformat())
+        if check is not None and check["pain"] is not None:
+            return False
+        return self.yesterday(user, today) is not None
+
+    def yesterday(self, user: User, today: dt.date) -> Yesterday | None:
+        """The day before `today` (the person's calendar), if they trained then."""
+        zone = zone_info(user.timezone or "UTC")
+        day = today - dt.timedelta(days=1)
+        store = self.s.store
+        latest, exercises = None, []
+        for workout in store.workouts(user.id):
+            if workout["status"] not in ("done", "stopped"):
+                continue
+            started = dt.datetime.fromisoformat(workout["started_at"])
+            if started.tzinfo is None:
+                started = started.replace(tzinfo=dt.timezone.utc)
+            if started.astimezone(zone).date() != day:
+                continue
+            done = [r["exercise_id"] for r in store.workout_exercises(workout["id"])
+                    if r["outcome"] == "done"]
+            if done:
+                exercises += done
+                if workout["pain_before"] is not None:
+                    latest = workout
+        if latest is None:
+            return None
+        return Yesterday(latest["id"], latest["pain_before"], tuple(dict.fromkeys(exercises)))
+
+    def buttons(self) -> tuple[Choice, ...]:
+        return pain_buttons(tag_for(MORNING))
+
+    def prompt(self, user: User) -> list[Reply]:
+        return [Reply(self.t("morning.again"), self.buttons())]
+
+    # -- answering ----------------------------------------------------------------------------
+
+    async def answer(self, user: User, intent: Intent) -> list[Reply]:
+        if intent.verb in ("pain", "number"):
+            return self.record(user, int(intent.arg))
+        if intent.verb in ("pain_invalid", "number_invalid"):
+            return [Reply(self.t("pain.out_of_range"), self.buttons())]
+        # The check is offered, not forced: anything else carries on as at the menu.
+        self.s.store.set_state(user.id, READY)
+        user.state = READY
+        return await self.r.coach.in_ready(user, intent)
+
+    def record(self, user: User, score: int) -> list[Reply]:
+        store, rules, now = self.s.store, self.s.programme.rules, self.s.clock.now()
+        zone = user.timezone or "UTC"
+        check = self.r.book.open_check(user.id)
+        day = dt.date.fromisoformat(check["day"]) if check else local_day(now, zone)
+        store.add_pain(user.id, score, "morning", now)
+        yesterday = self.yesterday(user, day)
+        replies: list[Reply] = []
+        rise, outcome = None, "noted"
+        if yesterday is None:
+            replies.append(Reply(self.t("pain.noted_any", score=score)))
+        else:
+            rise = score - yesterday.pain_before
+            replies.append(Reply(self.t("morning.noted", score=score,
+                                        before=yesterday.pain_before)))
+            moves, hold = next_morning(rules, score, yesterday.pain_before, yesterday.exercises,
+                                       store.stages(user.id))
+            for move in moves:
+                exercise = self.s.programme.exercise(move.exercise_id)
+                store.change_stage(user.id, move.exercise_id, move.from_index, move.to_index,
+                                   move.reason, move.detail, now, yesterday.workout_id)
+                replies.append(Reply(self.t("progression.morning_down", name=exercise.name,
+                                            stage=exercise.stages[move.to_index].name,
+                                            rise=rise)))
+            if moves:
+                outcome = "down"
+            elif hold:
+                outcome = "hold"
+                key = ("morning.bottom" if rise >= rules.morning_down_rise
+                       else "progression.morning_hold")
+                replies.append(Reply(self.t(key, rise=rise)))
+            else:
+                outcome = "ok"
+                replies.append(Reply(self.t("morning.fine")))
+        self.r.book.answer_check(user.id, day.isoformat(), score, rise, outcome, iso(now))
+        if score >= rules.see_clinician_pain:
+            replies.append(Reply(self.t("pain.clinician", score=score)))
+        store.set_state(user.id, READY)
+        user.state = READY
+        today = local_day(now, zone)
+        return replies + [Reply(self.r.chat.ready_text(user), self.r.chat.buttons(today))]
+
+    # -- the hold -----------------------------------------------------------------------------
+
+    def hold_up(self, user: User) -> bool:
+        """True while judging the first workout started after a worse morning: nothing goes
+        up then. Later workouts, or a newer morning without a rise, lift the hold."""
+        answer = self.r.book.latest_answer(user.id)
+        if answer is None or answer["outcome"] not in HOLDING:
+            return False
+        since = _instant(answer["answered_at"])
+        workouts = self.s.store.workouts(user.id)
+        after = [w for w in workouts if _instant(w["started_at"]) >= since]
+        judged = [w for w in workouts if w["pain_after"] is not None]
+        return bool(after and judged and after[0]["id"] == judged[-1]["id"])
+
+
+def _instant(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

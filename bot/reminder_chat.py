@@ -1,0 +1,234 @@
+"""What a reminder says, and what the person can answer to it: start, snooze, skip today.
+
+The reminder greets by the programme's progress ("Day 6 of your programme: Side plank is at
+"Knees down, 30 s holds" today"). After a workout day it first asks this morning's back pain
+(bot/morning.py). Snooze and skip buttons carry the local day they belong to, so a press on
+yesterday's reminder is answered as passed instead of snoozing today.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .coach import WORKOUT
+from .intents import Intent, button
+from .localtime import describe_next
+from .onboarding import RED_FLAG_PREFIX, READY, is_onboarding
+from .reminder_book import Due
+from .reminder_times import DAILY, Prefs, local_day, zone_info
+from .replies import Choice, Reply
+from .store import User
+from .workout import estimated_minutes
+
+if TYPE_CHECKING:
+    from .reminders import Reminders
+
+MORNING = "morning"
+TONIGHT = dt.time(19, 0)
+TONIGHT_MARGIN = dt.timedelta(minutes=15)
+MAX_SNOOZE_MINUTES = 12 * 60
+_SNOOZE_WORDS = {"tonight": "tn", "this evening": "tn", "evening": "tn", "later tonight": "tn",
+                 "an hour": "60", "1 hour": "60", "one hour": "60", "hour": "60"}
+_SNOOZE_NUMBER = re.compile(r"^(?:for\s+|in\s+)?(\d{1,3})\s*(m|min|mins|minutes?|h|hr|hrs|hours?)?$")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One reminder, ready to send: the replies, the state it puts the person in and the
+    morning check it opens (both set in the same transaction as the claim), and whether it
+    tells a missed-reminder note."""
+
+    replies: list[Reply]
+    state: str | None = None
+    morning_day: str | None = None
+    told_note: bool = False
+
+
+def can_receive(user: User) -> bool:
+    """Not before onboarding is done, and never while the safety screen says to stop."""
+    state = user.state
+    return not (state == "new" or is_onboarding(state) or state.startswith(RED_FLAG_PREFIX))
+
+
+def at_menu(user: User) -> bool:
+    """Between workouts: the reminder can carry its own buttons and the morning question."""
+    return user.state == READY or user.state.startswith(MORNING)
+
+
+class ReminderChat:
+    """Composes reminders and answers snooze / skip today."""
+
+    def __init__(self, reminders: Reminders) -> None:
+        self.r = reminders
+        self.s = reminders.s
+        self.t = reminders.s.texts
+        self._minutes: dict[tuple[int, ...], int] = {}
+
+    # -- the reminder -------------------------------------------------------------------------
+
+    def compose(self, user: User, prefs: Prefs, due: Due, now: dt.datetime) -> Message:
+        """The daily (or snoozed) reminder for this person right now."""
+        today = local_day(now, prefs.zone)
+        started, last_changed, stages = self.r.book.progress_facts(user.id)
+        days = {local_day(_aware(at), prefs.zone) for at in started}
+        text = self._greeting(user, prefs, now, today, days, last_changed, stages)
+        told = False
+        if due.kind == DAILY and due.note:
+            text += "\n\n" + self.t("reminders.missed", date=self._day_text(due.note))
+            told = True
+        if not at_menu(user):  # mid-way through something: remind, then repeat where they are
+            return Message([Reply(text)] + self.r.coach.prompt(user), told_note=told)
+        if today - dt.timedelta(days=1) in days and self.r.morning.needs_check(user, today):
+            return Message([Reply(f"{text}\n\n{self.t('morning.question')}",
+                                  self.r.morning.buttons())], MORNING, today.isoformat(), told)
+        # an older morning question left unanswered is over: today starts at the menu
+        return Message([Reply(f"{text}\n{self.ready_text(user, stages)}", self.buttons(today))],
+                       READY if user.state != READY else None, told_note=told)
+
+    def greeting(self, user: User, prefs: Prefs, now: dt.datetime) -> str:
+        today = local_day(now, prefs.zone)
+        started, last_changed, stages = self.r.book.progress_facts(user.id)
+        days = {local_day(_aware(at), prefs.zone) for at in started}
+        return self._greeting(user, prefs, now, today, days, last_changed, stages)
+
+    def _greeting(self, user: User, prefs: Prefs, now: dt.datetime, today: dt.date,
+                  days: set[dt.date], last_changed: str | None, stages: dict[str, int]) -> str:
+        """"Good morning, Ana! Day 6 of your programme: Side plank is at "..." today." Day N
+        counts workout days so far plus today; the exercise named is the one that changed
+        stage last, else a different one each day."""
+        hour = now.astimezone(zone_info(prefs.zone)).hour
+        hello = "hello_morning" if hour < 12 else "hello_day" if hour < 18 else "hello_evening"
+        name = f", {user.name}" if user.name else ""
+        day = len(days) + (0 if today in days else 1)
+        exercises = self.s.programme.exercises
+        exercise = exercises[(day - 1) % len(exercises)]
+        exercise = next((e for e in exercises if e.id == last_changed), exercise)
+        index = stages.get(exercise.id, 0)
+        stage = exercise.stages[max(0, min(index, len(exercise.stages) - 1))]
+        return self.t("reminders.greeting", hello=self.t(f"reminders.{hello}", name=name),
+                      day=day, exercise=exercise.name, stage=stage.name)
+
+    def ready_text(self, user: User, stages: dict[str, int] | None = None) -> str:
+        """"A session takes about N minutes": cached per combination of stages, because
+        planning a session's timers costs ~0.3 ms and thousands of people share stages."""
+        if stages is None:
+            stages = self.s.store.stages(user.id)
+        key = tuple(stages.get(e.id, 0) for e in self.s.programme.exercises)
+        minutes = self._minutes.get(key)
+        if minutes is None:
+            plan = [(e, e.stages[max(0, min(i, len(e.stages) - 1))])
+                    for e, i in zip(self.s.programme.exercises, key)]
+            minutes = self._minutes[key] = estimated_minutes(self.s, plan)
+        return self.t("reminders.ready", minutes=minutes)
+
+    def buttons(self, day: dt.date) -> tuple[Choice, ...]:
+        key = day.strftime("%Y%m%d")
+        t = self.t
+        return (Choice(t("buttons.start_session"), button("session")),
+                Choice(t("reminders.button_snooze_15"), button("snooze", f"15-{key}")),
+                Choice(t("reminders.button_snooze_60"), button("snooze", f"60-{key}")),
+                Choice(t("reminders.button_tonight"), button("snooze", f"tn-{key}")),
+                Choice(t("reminders.button_skip_today"), button("skip_today", key)))
+
+    # -- snooze and skip ----------------------------------------------------------------------
+
+    async def snooze(self, user: User, intent: Intent) -> list[Reply]:
+        refusal = self._refusal(user)
+        if refusal is not None:
+            return refusal
+        prefs = self.r.prefs(user.id)
+        if prefs is None:
+            return [Reply(self.t("reminders.off"))]
+        now = self.s.clock.now()
+        today = local_day(now, prefs.zone)
+        choice, day = _snooze_arg(intent.arg)
+        if day is not None and day != today:
+            return self._stale(day)
+        if self.r.book.status(user.id, DAILY, today.isoformat()) is None:
+            nxt = self.r.next_reminder(user.id)  # today's has not come yet
+            if nxt is not None and local_day(nxt, prefs.zone) == today:
+                date, time = describe_next(nxt, prefs.zone)
+                return [Reply(self.t("reminders.nothing_yet", date=date, time=time))]
+        if choice is None:
+            return [Reply(self.t("reminders.snooze_which"), self.buttons(today)[1:4])]
+        key = "reminders.snoozed"
+        if choice == "tn":
+            at = dt.datetime.combine(today, TONIGHT).replace(tzinfo=zone_info(prefs.zone))
+            if at - now < TONIGHT_MARGIN:
+                at, key = now + dt.timedelta(hours=1), "reminders.tonight_passed"
+        else:
+            at = now + dt.timedelta(minutes=int(choice))
+        self.r.snooze(user.id, at)
+        date, time = describe_next(at, prefs.zone)
+        if key == "reminders.snoozed" and local_day(at, prefs.zone) != today:
+            key = "reminders.snoozed_day"
+        return [Reply(self.t(key, date=date, time=time))]
+
+    async def skip_today(self, user: User, intent: Intent) -> list[Reply]:
+        refusal = self._refusal(user)
+        if refusal is not None:
+            return refusal
+        prefs = self.r.prefs(user.id)
+        if prefs is None:
+            return [Reply(self.t("reminders.off"))]
+        today = local_day(self.s.clock.now(), prefs.zone)
+        day = _day_arg(intent.arg)
+        if day is not None and day != today:
+            return self._stale(day)
+        nxt = self.r.skip_today(user.id, today)
+        if user.state.startswith(MORNING):
+            self.s.store.set_state(user.id, READY)
+        if nxt is None:
+            return [Reply(self.t("reminders.skipped_no_next"))]
+        date, time = describe_next(nxt, prefs.zone)
+        return [Reply(self.t("reminders.skipped", date=date, time=time))]
+
+    def _refusal(self, user: User) -> list[Reply] | None:
+        coach = self.r.coach
+        if not can_receive(user):
+            return [Reply(self.t("menu.not_now", hint=self.t("hints.onboarding")))] + \
+                coach.prompt(user)
+        if user.state == WORKOUT:
+            return [Reply(self.t("menu.not_now", hint=self.t("hints.workout")))]
+        return None
+
+    def _stale(self, day: dt.date) -> list[Reply]:
+        return [Reply(self.t("reminders.stale", date=self._day_text(day.isoformat()))),
+                self.r.coach.menu()]
+
+    def _day_text(self, iso_day: str) -> str:
+        day = dt.date.fromisoformat(iso_day)
+        noon = dt.datetime.combine(day, dt.time(12)).replace(tzinfo=dt.timezone.utc)
+        return describe_next(noon, "UTC")[0]
+
+
+def _snooze_arg(arg: str) -> tuple[str | None, dt.date | None]:
+    """"15-20260312" from a button, or what was typed after "snooze": "1h", "30 min",
+    "tonight". Returns (minutes as text or "tn", the button's day) with None for unknown."""
+    text = (arg or "").strip().lower()
+    choice, _, day_text = text.partition("-")
+    day = _day_arg(day_text) if day_text else None
+    if choice in ("15", "60", "tn") and day_text:
+        return choice, day
+    if text in _SNOOZE_WORDS:
+        return _SNOOZE_WORDS[text], None
+    match = _SNOOZE_NUMBER.match(text)
+    if match:
+        minutes = int(match.group(1)) * (60 if (match.group(2) or "m").startswith("h") else 1)
+        if 1 <= minutes <= MAX_SNOOZE_MINUTES:
+            return str(minutes), None
+    return None, day
+
+
+def _day_arg(text: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date() if text else None
+    except ValueError:
+        return None
+
+
+def _aware(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

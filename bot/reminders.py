@@ -1,0 +1,572 @@
+"""Morning reminders: scheduled in each person's local time, none lost and none doubled.
+
+The database is the schedule. Each person has a row per kind ("daily", "snooze", "weekly")
+with the UTC instant it is next due (bot/reminder_book.py), computed with the DST rules of
+`localtime.next_occurrence`. One APScheduler job, on the running loop, wakes the service at the
+earliest due instant (converted from the bot's scaled clock to real time, so --time-scale
+applies); the wake-up starts a fan-out that sends everything due, in due order, through
+Delivery's rate budget, and re-arms the job. Nothing blocks the loop: the fan-out is a task and
+every wait is an await.
+
+Never doubled: just before a send, one transaction logs (person, kind, local day) and moves the
+row on; a slot already in the log is never sent again, and after a crash a "claimed" row counts
+as sent. The claim is taken only once Delivery has room, with no await before the send, so a
+crash can lose at most the reminders in flight at that instant (at-most-once), never double one.
+Never lost otherwise: after downtime a reminder still due today within the grace window (default
+3 h) goes out late; an older one is logged as missed and mentioned in the next reminder.
+
+Schedules follow the users table without a restart: a TEMP trigger (this connection only, never
+stored in the file) reports every change of a person's reminder settings, including onboarding,
+"reminders off" after a platform block, and erasure, and the service reschedules them.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from .coach import WORKOUT, Coach
+from .events import UserKey
+from .morning import Morning
+from .reminder_book import (CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next,
+                            ReminderBook)
+from .reminder_chat import Message, ReminderChat, can_receive
+from .reminder_times import (DAILY, SNOOZE, SPEC_SQL, WEEKLY, Prefs, iso, local_day,
+                             next_daily, next_weekly, parse_iso, spec, week_key)
+from .replies import Reply
+from .settings import Settings
+from .store import User
+from .store import _user as user_from_row  # a users row as a User, without re-reading it
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "backcoach-reminders-wakeup"
+WeeklyHook = Callable[[User], "list[Reply] | Awaitable[list[Reply]]"]
+
+
+@dataclass(frozen=True)
+class ReminderConfig:
+    """Tunables. `workers` is how many sends may be in flight at once: a platform's latency,
+    not only its budget, limits a single sender (30/s needs several at 100 ms each)."""
+
+    grace: dt.timedelta = dt.timedelta(hours=3)
+    workers: int = 8
+    batch: int = 1000
+    busy_retry: dt.timedelta = dt.timedelta(minutes=30)
+
+    @classmethod
+    def from_env(cls) -> ReminderConfig:
+        minutes = os.environ.get("BACKCOACH_REMINDER_GRACE_MINUTES")
+        return cls(grace=dt.timedelta(minutes=float(minutes))) if minutes else cls()
+
+
+@dataclass(frozen=True)
+class _Decision:
+    action: str  # "send", "log" (nothing to send), "drop" (person gone or off), "later"
+    status: str = ""
+    then: Next | None = None
+    note: str | None = None
+
+
+class Reminders:
+    """The reminder service for one coach: schedule, wake-up, fan-out, and its conversations."""
+
+    def __init__(self, coach: Coach, config: ReminderConfig | None = None) -> None:
+        self.coach = coach
+        self.s = coach.s
+        self.clock = coach.s.clock
+        self.config = config or ReminderConfig()
+        self.book = ReminderBook(coach.s.store.db)
+        self.chat = ReminderChat(self)
+        self.morning = Morning(self)
+        self.settings = Settings(self)
+        self._weekly: WeeklyHook | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._armed: dt.datetime | None = None
+        self._running = asyncio.Lock()
+        self._turnstile = asyncio.Lock()  # asyncio locks wake waiters first come, first served
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._dirty: set[int] = set()
+        self._resync_soon = False
+        self._syncing = False
+        self._started = False
+        self._stopping = False
+
+    # -- wiring -------------------------------------------------------------------------------
+
+    @classmethod
+    def install(cls, coach: Coach, config: ReminderConfig | None = None) -> Reminders:
+        """Plug into the coach: routes, states, hooks, and the unreachable handler."""
+        service = cls(coach, config or ReminderConfig.from_env())
+        coach.reminders = service  # type: ignore[attr-defined]  # for features that add hooks
+        coach.routes["snooze"] = service.chat.snooze
+        coach.routes["skip_today"] = service.chat.skip_today
+        service.morning.install()
+        service.settings.install()
+        coach.on_start.append(service.start)
+        coach.on_stop.append(service.stop)
+        delivery = coach.s.delivery
+        previous = delivery.on_unreachable
+
+        async def unreachable(user: UserKey, reason: str) -> None:
+            if previous is not None:
+                await previous(user, reason)  # turns reminders off in the users table
+            found = coach.s.store.find_user(user)
+            if found is not None:
+                service.book.drop(found.id)
+
+        delivery.on_unreachable = unreachable
+        service._watch_users()
+        return service
+
+    @property
+    def weekly(self) -> WeeklyHook | None:
+        """The weekly summary: set to a callable(user) -> replies (sync or async). It is sent
+        once a week, at the person's reminder time on their summary day (default Sunday)."""
+        return self._weekly
+
+    @weekly.setter
+    def weekly(self, hook: WeeklyHook | None) -> None:
+        self._weekly = hook
+        if self._started:
+            self._sync_kind(WEEKLY)
+            self._arm()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Rebuild the schedule from the database and arm the wake-up on the running loop."""
+        self._stopping = False
+        await self.sync_all()
+        self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(),
+                                           timezone=dt.timezone.utc)
+        self._scheduler.start()
+        self._started = True
+        self._arm()
+
+    async def stop(self) -> None:
+        """Stop waking up; let sends in flight finish briefly, then cancel the rest (a cancelled
+        claim counts as sent: at most once)."""
+        self._stopping = True
+        self._started = False
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+            await self.clock.sleep(0)  # AsyncIOScheduler shuts down on the next loop turn
+        self._scheduler = None
+        tasks = [t for t in self._tasks if not t.done()]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def ready(self) -> bool:
+        """Started, with the wake-up armed if anything is scheduled."""
+        return self._started and (self._armed is not None or self.book.earliest() is None
+                                  or self.clock.real_time_of(self.clock.now()) is None)
+
+    # -- the schedule -------------------------------------------------------------------------
+
+    def prefs(self, user_id: int) -> Prefs | None:
+        row = self.book.settings_row(user_id)
+        return Prefs.from_row(row) if row else None
+
+    async def sync_all(self) -> None:
+        """Start-up: drop rows of people gone or switched off, and (re)compute only the rows
+        that are missing or were computed from other settings. Stored due times in the past
+        stay as they are, so run_due can send them late or log them missed. Works in chunks,
+        yielding to the loop between them: a cold start with 100,000 people computes for about
+        a second, and the bot keeps answering meanwhile."""
+        for _ in self._sync_steps((DAILY, WEEKLY)):
+            await self.clock.sleep(0)
+
+    def _sync_kind(self, kind: str) -> None:
+        for _ in self._sync_steps((kind,)):
+            pass
+
+    def _sync_steps(self, kinds: tuple[str, ...], chunk: int = 1000) -> Iterator[None]:
+        self._syncing = True  # changes seen meanwhile are rescheduled after, not overwritten
+        try:
+            if DAILY in kinds:
+                self.book.drop_ineligible()
+            for kind in kinds:
+                if kind == WEEKLY and self._weekly is None:
+                    self.book.drop_kind(WEEKLY)
+                    continue
+                now = self.clock.now()
+                spec_sql = SPEC_SQL if kind == DAILY else f"{SPEC_SQL} || u.summary_day"
+                logged = self.book.logged_slots(kind, (now - dt.timedelta(days=9)).date()
+                                                .isoformat())
+                stale = self.book.stale(kind, spec_sql)
+                shared: dict[tuple[Any, ...], Next | None] = {}  # same settings, same answer
+                for start in range(0, len(stale), chunk):
+                    rows, gone = [], []
+                    for values in stale[start:start + chunk]:
+                        user_id, settings = values[0], values[1:]
+                        if settings not in shared:
+                            row = self.book.as_settings(values)
+                            prefs = Prefs.from_row(row)
+                            shared[settings] = None if prefs is None else \
+                                self._next_free(user_id, kind, prefs, row, now, set())
+                        then = shared[settings]
+                        if then is None:
+                            gone.append(user_id)
+                            continue
+                        if (user_id, then.slot) in logged:  # this one's slot is done already
+                            row = self.book.as_settings(values)
+                            then = self._next_free(user_id, kind, Prefs.from_row(row), row, now,
+                                                   logged)
+                        rows.append((user_id, then))
+                    self.book.put_many(kind, rows)
+                    for user_id in gone:
+                        self.book.drop(user_id)
+                    yield
+        finally:
+            self._syncing = False
+        self._resync()
+
+    def reschedule(self, user_id: int) -> dt.datetime | None:
+        """Recompute a person's rows from their settings now; the next daily instant or None.
+
+        Called for every settings change (and by the users trigger), so a change takes effect
+        without a restart. A day already logged (sent or skipped) is passed over.
+        """
+        self._dirty.discard(user_id)
+        row = self.book.settings_row(user_id)
+        prefs = Prefs.from_row(row) if row else None
+        if row is None or prefs is None:
+            self.book.drop(user_id)
+            return None
+        now = self.clock.now()
+        daily = self._next_free(user_id, DAILY, prefs, row, now)
+        self.book.put(user_id, DAILY, daily)
+        earliest = parse_iso(daily.due_at)
+        if self._weekly is not None:
+            weekly = self._next_free(user_id, WEEKLY, prefs, row, now)
+            self.book.put(user_id, WEEKLY, weekly)
+            earliest = min(earliest, parse_iso(weekly.due_at))
+        else:
+            self.book.drop(user_id, [WEEKLY])
+        self._arm_if_earlier(earliest)
+        return parse_iso(daily.due_at)
+
+    def next_reminder(self, user_id: int) -> dt.datetime | None:
+        """The next reminder of any kind but the summary (a pending snooze counts)."""
+        rows = [self.book.row(user_id, kind) for kind in (DAILY, SNOOZE)]
+        times = [parse_iso(r.due_at) for r in rows if r is not None]
+        return min(times) if times else None
+
+    def next_summary(self, user_id: int) -> dt.datetime | None:
+        row = self.book.row(user_id, WEEKLY)
+        return parse_iso(row.due_at) if row else None
+
+    def snooze(self, user_id: int, at: dt.datetime) -> None:
+        """One extra reminder at `at`; a newer snooze replaces it. Stored, so it survives a
+        restart; logged under its own instant, so it is sent once."""
+        self.book.put(user_id, SNOOZE, Next(iso(at), iso(at), ""))
+        self._arm_if_earlier(at)
+
+    def resume_day(self, user_id: int, days: int) -> dt.date | None:
+        """For "pause for N days": the local day reminders resume, so that the next `days`
+        calendar days, from the next one that would have had a reminder, get none."""
+        row = self.book.settings_row(user_id)
+        prefs = Prefs.from_row(row) if row else None
+        if row is None or prefs is None:
+            return None
+        unpaused = replace(prefs, paused_until=None)
+        first = self._next_free(user_id, DAILY, unpaused, row, self.clock.now())
+        return dt.date.fromisoformat(first.slot) + dt.timedelta(days=days)
+
+    def skip_today(self, user_id: int, today: dt.date) -> dt.datetime | None:
+        """No (more) reminders today: today's slot is logged as skipped, snoozes dropped."""
+        self.book.log(user_id, DAILY, today.isoformat(), SKIPPED, iso(self.clock.now()))
+        self.book.drop(user_id, [SNOOZE])
+        return self.reschedule(user_id)
+
+    def _next_free(self, user_id: int, kind: str, prefs: Prefs, row: dict[str, Any],
+                   after: dt.datetime, logged: set[tuple[int, str]] | None = None) -> Next:
+        """The next slot of `kind` after `after` that is not logged yet."""
+        at = self._next_after(kind, prefs, after)
+        for _ in range(3):
+            slot = self._slot(kind, at, prefs)
+            done = ((user_id, slot) in logged if logged is not None
+                    else self.book.status(user_id, kind, slot) is not None)
+            if not done:
+                break
+            at = self._next_after(kind, prefs, at)
+        return Next(iso(at), self._slot(kind, at, prefs), self._spec(kind, row))
+
+    def _move_from(self, due: Due, due_at: dt.datetime, prefs: Prefs, row: dict[str, Any],
+                   now: dt.datetime) -> Next:
+        """Where a handled row goes next: the slot after this one (the same for everyone due
+        at this instant in this zone, so computed once), or after now if downtime skipped
+        past it."""
+        then = self._next_free(due.user_id, due.kind, prefs, row, due_at)
+        if parse_iso(then.due_at) <= now:
+            then = self._next_free(due.user_id, due.kind, prefs, row, now)
+        return then
+
+    @staticmethod
+    def _next_after(kind: str, prefs: Prefs, after: dt.datetime) -> dt.datetime:
+        return next_daily(prefs, after) if kind == DAILY else next_weekly(prefs, after)
+
+    @staticmethod
+    def _slot(kind: str, at: dt.datetime, prefs: Prefs) -> str:
+        """The log key: the local day (daily), the local week (weekly), the instant (snooze)."""
+        if kind == DAILY:
+            return local_day(at, prefs.zone).isoformat()
+        if kind == WEEKLY:
+            return week_key(local_day(at, prefs.zone))
+        return iso(at)
+
+    @staticmethod
+    def _spec(kind: str, row: dict[str, Any]) -> str:
+        if kind == SNOOZE:
+            return ""
+        return spec(row["reminder_time"], row["timezone"], row["reminder_days"],
+                    row["reminders_paused_until"],
+                    row["summary_day"] if kind == WEEKLY else "")
+
+    # -- following the users table ------------------------------------------------------------
+
+    def _watch_users(self) -> None:
+        """TEMP triggers call back into this process when reminder settings change or a person
+        is erased. They live in this connection only, so other tools never see them."""
+        conn = self.s.store.db.conn
+        conn.create_function("backcoach_reminders_changed", 1, self._changed)
+        columns = ("reminders_on, reminder_time, timezone, reminder_days, "
+                   "reminders_paused_until, summary_day")
+        conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS backcoach_reminders_update AFTER UPDATE "
+                     f"OF {columns} ON main.users BEGIN SELECT "
+                     f"backcoach_reminders_changed(NEW.id); END")
+        conn.execute("CREATE TEMP TRIGGER IF NOT EXISTS backcoach_reminders_delete AFTER DELETE "
+                     "ON main.users BEGIN SELECT backcoach_reminders_changed(OLD.id); END")
+
+    def _changed(self, user_id: int) -> None:
+        """Runs inside SQLite's statement: only note the person; reschedule on the next turn."""
+        try:
+            self._dirty.add(int(user_id))
+            if not self._resync_soon:
+                asyncio.get_running_loop().call_soon(self._resync)
+                self._resync_soon = True
+        except Exception:  # no loop (a script): start-up or the next run_due picks it up
+            pass
+
+    def _resync(self) -> None:
+        self._resync_soon = False
+        if self._syncing:
+            return  # the start-up sync calls again when it is done
+        if self._stopping:
+            self._dirty.clear()
+            return
+        while self._dirty:
+            user_id = self._dirty.pop()
+            try:
+                self.reschedule(user_id)
+            except sqlite3.ProgrammingError:  # the store was closed under us (shutdown)
+                self._dirty.clear()
+                return
+            except Exception:
+                log.exception("could not reschedule reminders for user %s", user_id)
+
+    # -- waking up ----------------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        """(Re)arm the one wake-up job at the earliest due instant in the database."""
+        if self._scheduler is None or self._stopping:
+            return
+        earliest = self.book.earliest()
+        if earliest is None:
+            if self._scheduler.get_job(JOB_ID):
+                self._scheduler.remove_job(JOB_ID)
+            self._armed = None
+            return
+        self._arm_at(parse_iso(earliest))
+
+    def _arm_if_earlier(self, due: dt.datetime) -> None:
+        if self._scheduler is None or self._running.locked():
+            return  # not started yet, or a fan-out is on and re-arms from the DB when done
+        if self._armed is None or due < self._armed:
+            self._arm_at(due)
+
+    def _arm_at(self, due: dt.datetime) -> None:
+        assert self._scheduler is not None
+        real = self.clock.real_time_of(due)
+        if real is None:  # a ManualClock: the test drives run_due itself
+            return
+        self._scheduler.add_job(
+            self._wake, DateTrigger(run_date=real + dt.timedelta(milliseconds=1)), id=JOB_ID,
+            replace_existing=True, misfire_grace_time=None, coalesce=True, max_instances=1)
+        self._armed = due
+
+    async def _wake(self) -> None:
+        """The APScheduler job: start a fan-out task and return at once, so the job never
+        counts as running (a running job would make APScheduler skip the next wake-up)."""
+        self._armed = None
+        if self._stopping or self._running.locked():
+            return  # the fan-out under way keeps going until nothing is due, then re-arms
+        task = asyncio.get_running_loop().create_task(self.run_due())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def run_due(self) -> int:
+        """Handle everything due now, earliest first, and re-arm; returns how many rows were
+        handled. The wake-up job calls it; tests call it after moving a ManualClock."""
+        async with self._running:
+            self._resync()
+            handled = 0
+            while not self._stopping:
+                rows = self.book.due(iso(self.clock.now()), self.config.batch)
+                if not rows:
+                    break
+                queue = iter(rows)
+                workers = min(self.config.workers, len(rows))
+                await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
+                handled += len(rows)
+        self._arm()
+        return handled
+
+    async def _worker(self, queue: Any) -> None:
+        for due in queue:
+            if self._stopping:
+                return
+            await self.clock.sleep(0)  # let the rest of the bot in between two sends
+            try:
+                await self._handle(due)
+            except Exception:
+                log.exception("reminder %s for user %s failed", due.kind, due.user_id)
+                self._move_on(due)
+
+    async def _handle(self, due: Due) -> None:
+        row = self.book.user_row(due.user_id)
+        if not self._worth_waiting(due, row, self.clock.now()):
+            decision, _ = self._decide(due, self.clock.now(), row)
+            self._apply(due, decision)
+            return
+        assert row is not None
+        user = user_from_row(row)
+        extra = await self._weekly_replies(user) if due.kind == WEEKLY else None
+        lock = await self._wait_turn(user.key)
+        try:  # From here to the send: no awaits, so the budget seen free is still free.
+            now = self.clock.now()
+            current = self.book.row(due.user_id, due.kind)
+            if current is None or current.due_at != due.due_at:
+                return  # rescheduled meanwhile (settings, snooze, skip)
+            decision, user = self._decide(current, now, self.book.user_row(due.user_id))
+            if decision.action != "send":
+                self._apply(current, decision)
+                return
+            assert user is not None
+            message = self._message(user, current, now, extra)
+            if not message.replies:
+                self.book.claim(current, EMPTY, iso(now), decision.then)
+                return
+            if not self.book.claim(current, CLAIMED, iso(now), decision.then,
+                                   state=message.state, morning_day=message.morning_day):
+                return  # this slot was handled before (e.g. before a restart)
+            ok = True
+            for reply in message.replies:
+                if not await self.s.delivery.send(user.key, reply):
+                    ok = False
+                    break
+            self.book.finish(current, SENT if ok else FAILED, iso(self.clock.now()),
+                             told_note=ok and message.told_note)
+        finally:
+            lock.release()
+
+    def _message(self, user: User, due: Due, now: dt.datetime,
+                 extra: list[Reply] | None) -> Message:
+        if due.kind == WEEKLY:
+            return Message(list(extra or []))
+        prefs = self.prefs(user.id)
+        assert prefs is not None
+        return self.chat.compose(user, prefs, due, now)
+
+    async def _wait_turn(self, key: UserKey) -> asyncio.Lock:
+        """Wait for this send's turn: earlier rows first (a FIFO turnstile, so sends start in
+        due order even with several in flight), then budget room, then the person not being
+        mid-conversation. Returns the person's lock, taken; the caller must send before its
+        next await, and release it."""
+        lock = self.coach.lock(key)
+        async with self._turnstile:
+            while True:
+                await self.s.delivery.wait_for_room(key)
+                if not lock.locked():
+                    await lock.acquire()  # free: returns without yielding
+                    return lock
+                async with lock:
+                    pass
+
+    async def _weekly_replies(self, user: User) -> list[Reply]:
+        hook = self._weekly
+        if hook is None:
+            return []
+        result = hook(user)
+        if inspect.isawaitable(result):
+            result = await result
+        return list(result or [])
+
+    def _worth_waiting(self, due: Due, row: dict[str, Any] | None, now: dt.datetime) -> bool:
+        """A cheap first look, before queueing for the budget: is this likely a send?"""
+        prefs = Prefs.from_row(row) if row else None
+        return prefs is not None and row is not None and \
+            not self._too_late(parse_iso(due.due_at), now, prefs) and \
+            can_receive(user_from_row(row))
+
+    def _too_late(self, due_at: dt.datetime, now: dt.datetime, prefs: Prefs) -> bool:
+        """Past the grace window, or no longer the same local day: too late to send."""
+        return now - due_at > self.config.grace or \
+            local_day(now, prefs.zone) != local_day(due_at, prefs.zone)
+
+    def _decide(self, due: Due, now: dt.datetime,
+                row: dict[str, Any] | None) -> tuple[_Decision, User | None]:
+        """What to do with a due row, given the person's users row as it is now."""
+        prefs = Prefs.from_row(row) if row else None
+        if row is None or prefs is None:
+            return _Decision("drop"), None  # erased, switched off or blocked
+        due_at = parse_iso(due.due_at)
+        then = None if due.kind == SNOOZE else self._move_from(due, due_at, prefs, row, now)
+        if self._too_late(due_at, now, prefs):
+            note = local_day(due_at, prefs.zone).isoformat() if due.kind == DAILY else None
+            return _Decision("log", MISSED, then, note), None
+        user = user_from_row(row)
+        if not can_receive(user):
+            return _Decision("log", SKIPPED, then), None
+        if user.state == WORKOUT and user.key in self.coach.workouts:
+            if due.kind == DAILY:  # training already: the reminder's job is done
+                return _Decision("log", SKIPPED, then), None
+            later = Next(iso(now + self.config.busy_retry), due.slot, self._spec(due.kind, row))
+            return _Decision("later", then=later), None
+        return _Decision("send", CLAIMED, then), user
+
+    def _apply(self, due: Due, decision: _Decision) -> None:
+        if decision.action == "drop":
+            self.book.drop(due.user_id)
+        elif decision.action == "later":
+            assert decision.then is not None
+            self.book.put(due.user_id, due.kind, decision.then)
+        else:
+            self.book.claim(due, decision.status, iso(self.clock.now()), decision.then,
+                            note=decision.note)
+
+    def _move_on(self, due: Due) -> None:
+        """After an unexpected error: never leave the row due, or run_due would spin on it."""
+        try:
+            if due.kind == SNOOZE:
+                self.book.drop(due.user_id, [SNOOZE])
+            else:
+                self.reschedule(due.user_id)
+        except Exception:
+            log.exception("dropping reminder %s of user %s", due.kind, due.user_id)
+            self.book.drop(due.user_id, [due.kind])

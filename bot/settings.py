@@ -1,0 +1,307 @@
+"""Settings: reminder time, time zone, days, weekly summary day, pause, off and on.
+
+Every change is saved to the database, rescheduled at once (no restart) and confirmed with the
+next reminder's local date and time, so the person sees exactly what they set. Shortcuts work
+from the menu too: "pause reminders for 3 days", "reminders off", "settings time 8am".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
+from . import localtime
+from .intents import Intent, button
+from .localtime import describe_next
+from .onboarding import PRESET_TIMES, READY, tag_for
+from .reminder_chat import MORNING
+from .reminder_times import local_day
+from .replies import Choice, Reply
+from .store import User
+
+if TYPE_CHECKING:
+    from .reminders import Reminders
+
+PREFIX = "set_"
+MENU, TIME, ZONE, DAYS, PAUSE, SUMMARY = (
+    "set_menu", "set_time", "set_zone", "set_days", "set_pause", "set_sumday")
+MAX_PAUSE_DAYS = 90
+EVERY_DAY, WEEKDAYS, WEEKENDS = "0123456", "01234", "56"
+_DAY_WORDS = {"every day": EVERY_DAY, "everyday": EVERY_DAY, "daily": EVERY_DAY,
+              "all": EVERY_DAY, "weekdays": WEEKDAYS, "weekday": WEEKDAYS,
+              "work days": WEEKDAYS, "weekends": WEEKENDS, "weekend": WEEKENDS}
+_LEAVE = ("done", "ok", "stop", "no", "back")
+_PAUSE = re.compile(r"^pause reminders(?:\s+for)?(?:\s+(\d{1,3})(?:\s*days?)?)?$")
+_ON = ("reminders on", "turn reminders on", "turn on reminders", "resume reminders",
+       "unpause reminders", "start reminders")
+_OFF = ("reminders off", "turn reminders off", "turn off reminders", "stop reminders",
+        "no reminders")
+
+
+class Settings:
+    """The settings conversation; its states all start with "set_"."""
+
+    def __init__(self, reminders: Reminders) -> None:
+        self.r = reminders
+        self.s = reminders.s
+        self.t = reminders.s.texts
+
+    def install(self) -> None:
+        self.r.coach.routes["settings"] = self.open
+        self.r.coach.states[PREFIX] = (self.answer, self.prompt)
+
+    # -- entry --------------------------------------------------------------------------------
+
+    async def open(self, user: User, intent: Intent) -> list[Reply]:
+        """"settings", or a shortcut such as "pause reminders for 3 days"."""
+        if not (user.state == READY or user.state.startswith((MORNING, PREFIX))):
+            hint = "hints.workout" if user.state == "workout" else "hints.onboarding"
+            return [Reply(self.t("menu.not_now", hint=self.t(hint)))] + \
+                self.r.coach.prompt(user)
+        text = " ".join((intent.arg or "").split())
+        if text:
+            replies = self._shortcut(user, text)
+            if replies is not None:
+                return replies
+        return self._go(user, MENU)
+
+    def _shortcut(self, user: User, text: str) -> list[Reply] | None:
+        pause = _PAUSE.match(text)
+        if pause:
+            return self._pause(user, int(pause.group(1))) if pause.group(1) else \
+                self._go(user, PAUSE)
+        if text in _ON:
+            return self._turn_on(user)
+        if text in _OFF:
+            return self._turn_off(user)
+        word, _, rest = text.partition(" ")
+        if word in ("time", "zone", "timezone", "days") and rest:
+            state = {"time": TIME, "zone": ZONE, "timezone": ZONE, "days": DAYS}[word]
+            return self._answer_in(user, state, Intent("text", rest, raw=rest))
+        return None
+
+    # -- the states ---------------------------------------------------------------------------
+
+    def prompt(self, user: User) -> list[Reply]:
+        """The question of the settings step the person is at."""
+        state, t = user.state, self.t
+        if state == TIME:
+            return [Reply(t("settings.ask_time"), tuple(
+                Choice(p, button("set", "t" + p.replace(":", ""), tag_for(TIME)))
+                for p in PRESET_TIMES))]
+        if state == ZONE:
+            return [Reply(t("settings.ask_zone"))]
+        if state == DAYS:
+            return [Reply(t("settings.ask_days"), self._buttons(DAYS, [
+                ("button_every_day", "d" + EVERY_DAY), ("button_weekdays", "d" + WEEKDAYS),
+                ("button_weekends", "d" + WEEKENDS)]))]
+        if state == PAUSE:
+            return [Reply(t("settings.ask_pause"), (
+                Choice(t("settings.button_pause_day"), button("set", "p1", tag_for(PAUSE))),) +
+                tuple(Choice(t("settings.button_pause_days", count=n),
+                             button("set", f"p{n}", tag_for(PAUSE))) for n in (3, 7)))]
+        if state == SUMMARY:
+            names = t("settings.day_names").split()
+            return [Reply(t("settings.ask_summary_day"), tuple(
+                Choice(name, button("set", f"s{i}", tag_for(SUMMARY)))
+                for i, name in enumerate(names)))]
+        return [self._menu(user)]
+
+    async def answer(self, user: User, intent: Intent) -> list[Reply]:
+        if intent.verb in _LEAVE or (intent.verb == "set" and intent.arg == "done"):
+            return self._close(user, [Reply(self.t("settings.closed"))])
+        if intent.verb == "session":
+            self._set_state(user, READY)
+            return await self.r.coach.in_ready(user, intent)
+        replies = self._answer_in(user, user.state, intent)
+        if replies is None:
+            return [Reply(self.t("settings.unknown"))] + self.prompt(user)
+        return replies
+
+    def _answer_in(self, user: User, state: str, intent: Intent) -> list[Reply] | None:
+        arg = intent.arg if intent.verb == "set" else ""
+        typed = (intent.raw or intent.arg).strip() if intent.verb != "set" else ""
+        if state == MENU:
+            choice = arg or typed.lower()
+            goto = {"time": TIME, "reminder time": TIME, "zone": ZONE, "time zone": ZONE,
+                    "timezone": ZONE, "days": DAYS, "pause": PAUSE, "sumday": SUMMARY,
+                    "summary day": SUMMARY}.get(choice)
+            if goto is not None:
+                return self._go(user, goto)
+            if choice in ("off", "on"):
+                return self._turn_off(user) if choice == "off" else self._turn_on(user)
+            return None
+        if state == TIME:
+            text = f"{arg[1:3]}:{arg[3:]}" if arg.startswith("t") and len(arg) == 5 else typed
+            at = localtime.parse_time_of_day(text)
+            if at is None:
+                return [Reply(self.t("onboarding.remind_time_again"))] + self.prompt(user)
+            return self._save(user, reminder_time=at.strftime("%H:%M"))
+        if state == ZONE:
+            zone = localtime.parse_timezone(typed)
+            if zone is None:
+                return [Reply(self.t("onboarding.remind_zone_again"))]
+            return self._save(user, timezone=zone)
+        if state == DAYS:
+            days = arg[1:] if arg.startswith("d") else parse_day_list(typed, self._names())
+            if not days:
+                return [Reply(self.t("settings.days_again"))] + self.prompt(user)
+            return self._save(user, reminder_days=days)
+        if state == PAUSE:
+            text = arg[1:] if arg.startswith("p") else typed.lower().removesuffix("days").strip()
+            count = int(text) if text.isdigit() else 0
+            if not 1 <= count <= MAX_PAUSE_DAYS:
+                return [Reply(self.t("settings.pause_again"))] + self.prompt(user)
+            return self._pause(user, count)
+        if state == SUMMARY:
+            text = arg[1:] if arg.startswith("s") else parse_day_list(typed, self._names())
+            if len(text) != 1:
+                return None
+            return self._summary_day(user, int(text))
+        return None
+
+    # -- changes ------------------------------------------------------------------------------
+
+    def _save(self, user: User, **fields: object) -> list[Reply]:
+        """Save time, zone or days; a new time or zone also switches reminders on. When the
+        other half is missing (reminders were never set up) ask for it next."""
+        store = self.s.store
+        row = store.db["users"].get(user.id)
+        row.update(fields)
+        if "reminder_time" in fields or "timezone" in fields:
+            fields["reminders_on"] = int(bool(row["reminder_time"] and row["timezone"]))
+        store.update_user(user.id, **fields)
+        if not row["reminder_time"]:
+            return self._go(user, TIME)
+        if not row["timezone"]:
+            return self._go(user, ZONE)
+        return self._confirm(user, "settings.saved")
+
+    def _pause(self, user: User, count: int) -> list[Reply]:
+        resume = self.r.resume_day(user.id, count)
+        if resume is None:
+            return self._close(user, [Reply(self.t("reminders.off"))])
+        self.s.store.update_user(user.id, reminders_paused_until=resume.isoformat())
+        return self._confirm(user, "settings.saved_paused", count=count)
+
+    def _turn_on(self, user: User) -> list[Reply]:
+        self.s.store.update_user(user.id, reminders_on=1, reminders_paused_until=None,
+                                 unreachable_reason=None)
+        row = self.s.store.db["users"].get(user.id)
+        if not row["reminder_time"]:
+            return self._go(user, TIME)
+        if not row["timezone"]:
+            return self._go(user, ZONE)
+        return self._confirm(user, "settings.saved")
+
+    def _turn_off(self, user: User) -> list[Reply]:
+        self.s.store.update_user(user.id, reminders_on=0)
+        self.r.reschedule(user.id)
+        return self._close(user, [Reply(self.t("settings.saved_off"))])
+
+    def _summary_day(self, user: User, day: int) -> list[Reply]:
+        self.s.store.update_user(user.id, summary_day=day)
+        self.r.reschedule(user.id)
+        nxt = self.r.next_summary(user.id)
+        prefs = self.r.prefs(user.id)
+        if nxt is None or prefs is None:
+            return self._close(user, [Reply(self.t("settings.closed"))])
+        date, time = describe_next(nxt, prefs.zone)
+        name = self.t("settings.day_names_long").split()[day]
+        return self._close(user, [Reply(self.t("settings.saved_summary_day", day=name,
+                                               date=date, time=time))])
+
+    def _confirm(self, user: User, key: str, **values: object) -> list[Reply]:
+        """Reschedule now and say when the next reminder comes, in the person's time."""
+        nxt = self.r.reschedule(user.id)
+        prefs = self.r.prefs(user.id)
+        if nxt is None or prefs is None:
+            return self._close(user, [Reply(self.t("settings.saved_off"))])
+        date, time = describe_next(nxt, prefs.zone)
+        text = self.t(key, summary=self._summary(user.id), date=date, time=time,
+                      zone=prefs.zone, **values)
+        return self._close(user, [Reply(text)])
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _menu(self, user: User) -> Reply:
+        prefs = self.r.prefs(user.id)
+        nxt = self.r.next_reminder(user.id)
+        if nxt is not None and prefs is not None:
+            date, time = describe_next(nxt, prefs.zone)
+            next_text = self.t("settings.next", date=date, time=time)
+        else:
+            next_text = self.t("settings.next_none")
+        if self.r.weekly is not None and prefs is not None:
+            day = self.t("settings.day_names_long").split()[prefs.summary_day]
+            next_text += "\n" + self.t("settings.weekly", day=day)
+        pairs = [("button_time", "time"), ("button_zone", "zone"), ("button_days", "days")]
+        if self.r.weekly is not None:
+            pairs.append(("button_summary_day", "sumday"))
+        pairs += [("button_pause", "pause"), ("button_off", "off") if prefs else ("button_on", "on"),
+                  ("button_done", "done")]
+        return Reply(self.t("settings.menu", summary=self._summary(user.id), next=next_text),
+                     self._buttons(MENU, pairs))
+
+    def _summary(self, user_id: int) -> str:
+        """"at 07:30 (Europe/Berlin), every day", with a pause if there is one; or "off"."""
+        prefs = self.r.prefs(user_id)
+        if prefs is None:
+            return self.t("settings.summary_off")
+        text = self.t("settings.summary_on", time=prefs.at.strftime("%H:%M"), zone=prefs.zone,
+                      days=self._days_text(prefs.days))
+        if prefs.paused_until and prefs.paused_until > local_day(self.s.clock.now(), prefs.zone):
+            text = self.t("settings.summary_paused", summary=text,
+                          date=self._date_text(prefs.paused_until))
+        return text
+
+    def _days_text(self, days: frozenset[int]) -> str:
+        code = "".join(str(d) for d in sorted(days))
+        key = {EVERY_DAY: "settings.days_every", WEEKDAYS: "settings.days_weekdays",
+               WEEKENDS: "settings.days_weekends"}.get(code)
+        if key:
+            return self.t(key)
+        names = self._names()
+        return self.t("settings.days_list", days=", ".join(names[d] for d in sorted(days)))
+
+    def _date_text(self, day: dt.date) -> str:
+        noon = dt.datetime.combine(day, dt.time(12)).replace(tzinfo=dt.timezone.utc)
+        return describe_next(noon, "UTC")[0]
+
+    def _names(self) -> list[str]:
+        return self.t("settings.day_names").split()
+
+    def _buttons(self, state: str, pairs: list[tuple[str, str]]) -> tuple[Choice, ...]:
+        return tuple(Choice(self.t(f"settings.{label}"), button("set", arg, tag_for(state)))
+                     for label, arg in pairs)
+
+    def _go(self, user: User, state: str) -> list[Reply]:
+        self._set_state(user, state)
+        return self.prompt(user)
+
+    def _close(self, user: User, replies: list[Reply]) -> list[Reply]:
+        self._set_state(user, READY)
+        return replies + [self.r.coach.menu()]
+
+    def _set_state(self, user: User, state: str) -> None:
+        self.s.store.set_state(user.id, state)
+        user.state = state
+
+
+def parse_day_list(text: str, names: list[str]) -> str:
+    """"weekdays", "every day", "mon wed fri", "Monday, Thursday" -> "024" style codes; "" when
+    nothing in it is a day. `names` are the short day names, Monday first."""
+    text = " ".join(text.lower().replace(",", " ").replace(" and ", " ").split())
+    if text in _DAY_WORDS:
+        return _DAY_WORDS[text]
+    prefixes = [n.lower()[:3] for n in names]
+    days = set()
+    for word in text.split():
+        if len(word) < 2:
+            return ""
+        matches = [i for i, p in enumerate(prefixes) if word.startswith(p) or p.startswith(word)]
+        if len(matches) != 1:
+            return ""
+        days.add(matches[0])
+    return "".join(str(d) for d in sorted(days))
+

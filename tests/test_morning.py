@@ -1,0 +1,124 @@
+"""The next-morning check, asked by the reminder after a workout day: "Ana trained yesterday;
+at 07:30 the coach asks how her back is this morning; a worse back holds or lowers stages"."""
+from __future__ import annotations
+
+from reminder_world import World, berlin
+
+EXERCISES = ["hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug", "bird_dog",
+             "squat", "hip_hinge"]
+TUE, WED, THU = (2026, 3, 10), (2026, 3, 11), (2026, 3, 12)
+
+
+async def _ana_trained_on_tuesday(tmp_path, workouts: int = 1, pain: int = 2):
+    world = await World.open(tmp_path, berlin(*TUE, 6, 0))
+    ana = await world.onboards("ana", "07:30", "Europe/Berlin", name="Ana")  # baseline pain 3
+    await world.at(berlin(*TUE, 9, 0))
+    for _ in range(workouts):
+        await ana.trains(pain=pain)
+    return world, ana
+
+
+async def test_after_a_workout_day_the_reminder_asks_this_mornings_pain_first(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path)
+    sent = await world.at(berlin(*WED, 7, 30))
+    question = sent[0].reply
+    assert "Day 2 of your programme" in question.text
+    assert question.text.endswith("You trained yesterday, so first: how is your back this "
+                                  "morning, from 0 (no pain) to 10 (worst imaginable)?")
+    assert [c.label for c in question.choices] == [str(n) for n in range(11)]
+    replies = await ana.presses("3")
+    assert [r.text for r in replies[:2]] == [
+        "Thanks: 3/10 this morning, 3/10 before yesterday's workout.",
+        "No worse than before yesterday's workout, so today's plan stands."]
+    assert [c.label for c in replies[-1].choices] == [
+        "Start session", "Snooze 15 min", "Snooze 1 h", "Tonight", "Skip today"]
+    store = world.coach.s.store
+    user = store.find_user(ana.key)
+    assert user.state == "ready"
+    assert [(p.score, p.kind) for p in store.pain_reports(user.id)][-1] == (3, "morning")
+    await world.close()
+
+
+async def test_a_small_rise_holds_step_ups_at_the_next_workout_only(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path)  # pain before 3, after 2
+    store = world.coach.s.store
+    user = store.find_user(ana.key)
+    await world.at(berlin(*WED, 7, 30))
+    replies = await ana.presses("4")  # one point worse than before yesterday's workout
+    assert replies[1].text == ("Your back is a little worse than before yesterday's workout, "
+                               "so nothing moves up today.")
+    await world.at(berlin(*WED, 9, 0))
+    replies = await ana.trains(pain=2)  # a second good session would earn a step up ...
+    assert not any(r.text.startswith("⬆") for r in replies)  # ... but it is held
+    assert set(store.stages(user.id).values()) == {0}
+    await world.at(berlin(*THU, 7, 30))
+    await ana.presses("2")
+    await world.at(berlin(*THU, 9, 0))
+    replies = await ana.trains(pain=2)  # the hold was for one workout
+    assert len([r for r in replies if r.text.startswith("⬆")]) == 7
+    assert set(store.stages(user.id).values()) == {1}
+    await world.close()
+
+
+async def test_a_big_rise_lowers_yesterdays_exercises_and_says_why(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path, workouts=2)  # everything at stage 2/..
+    store = world.coach.s.store
+    user = store.find_user(ana.key)
+    assert set(store.stages(user.id).values()) == {1}
+    await world.at(berlin(*WED, 7, 30))
+    replies = await ana.presses("6")  # 4 points above the 2 before yesterday's last workout
+    downs = [r.text for r in replies if r.text.startswith("⬇")]
+    assert len(downs) == 7
+    assert any(t.startswith("⬇ Side plank: back to \"Knees down, 10 s holds\". Your back was 4 "
+                            "points worse this morning than before yesterday's workout.")
+               for t in downs)
+    assert set(store.stages(user.id).values()) == {0}
+    changes = store.stage_changes(user.id)
+    assert [c.reason for c in changes[-7:]] == ["morning_down"] * 7
+    assert sorted(c.exercise_id for c in changes[-7:]) == sorted(EXERCISES)
+    replies = await ana.says("why side plank")
+    assert "worse the next morning" in replies[0].text
+    await world.close()
+
+
+async def test_the_morning_check_can_be_skipped_by_starting_the_session(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path)
+    await world.at(berlin(*WED, 7, 30))
+    replies = await ana.says("start session")
+    assert replies[0].text.startswith("Today's session")
+    await world.close()
+
+
+async def test_an_answer_out_of_range_is_asked_again(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path)
+    await world.at(berlin(*WED, 7, 30))
+    replies = await ana.says("12")
+    assert "0 to 10" in replies[0].text and len(replies[0].choices) == 11
+    replies = await ana.says("help")
+    assert "how is your back this morning" in replies[-1].text.lower()
+    await world.close()
+
+
+async def test_a_snoozed_morning_reminder_asks_again_until_answered(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path)
+    await world.at(berlin(*WED, 7, 30))
+    await ana.says("snooze 15 min")
+    sent = await world.at(berlin(*WED, 7, 45))
+    assert "how is your back this morning" in sent[0].reply.text
+    await ana.presses("2")
+    await ana.says("snooze 15 min")
+    sent = await world.at(berlin(*WED, 8, 0))
+    assert "how is your back" not in sent[0].reply.text
+    assert sent[0].reply.choices[0].label == "Start session"
+    await world.close()
+
+
+async def test_an_unanswered_morning_question_is_over_by_the_next_reminder(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path)
+    await world.at(berlin(*WED, 7, 30))  # asked, never answered; no workout on Wednesday
+    sent = await world.at(berlin(*THU, 7, 30))
+    assert "how is your back" not in sent[0].reply.text
+    assert world.coach.s.store.find_user(ana.key).state == "ready"
+    replies = await ana.says("3")
+    assert replies[0].text == "Thanks, I've noted your back pain at 3/10."
+    await world.close()

@@ -1,0 +1,95 @@
+"""The real thing: one AsyncIOScheduler on the running loop wakes the reminder service at the
+right instant of a scaled clock (--time-scale), and a fan-out never blocks the rest of the bot."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from chat import Person, RecordingAdapter
+from reminder_world import REMINDER, berlin
+
+from bot.app import build
+from bot.clock import Clock
+from bot.delivery import Rate, SendBudget
+from bot.reminders import JOB_ID
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+async def _onboard(person: Person, time: str) -> None:
+    await person.says("/start")
+    await person.presses("Got it, let's go")
+    for _ in person.coach.s.questions:
+        await person.presses("No")
+    await person.presses("3")
+    await person.presses("Reached it easily")
+    await person.says(time)
+    await person.says("Europe/Berlin")
+
+
+def _local_now(clock: Clock) -> datetime:
+    return clock.now().astimezone(BERLIN)
+
+
+async def test_the_wake_up_job_fires_at_0730_on_a_scaled_clock(tmp_path):
+    clock = Clock(scale=600, start=berlin(2026, 3, 10, 7, 29, 0))  # 10 min a second
+    coach = build(tmp_path / "coach.db", clock=clock)
+    adapter = RecordingAdapter(coach)
+    ana = Person(coach, adapter, "ana", "Ana")
+    await _onboard(ana, "07:30")
+    await coach.start()
+    scheduler = coach.reminders._scheduler
+    assert isinstance(scheduler, AsyncIOScheduler) and scheduler.running
+    assert scheduler.get_job(JOB_ID) is not None
+    reminder = await ana.waits_for(REMINDER, timeout=5)
+    fired = _local_now(clock)
+    assert reminder.text.startswith("Good morning, Ana!")
+    assert timedelta(0) <= fired - berlin(2026, 3, 10, 7, 30) < timedelta(minutes=1), fired
+    # re-armed for tomorrow
+    assert coach.reminders._armed == berlin(2026, 3, 11, 7, 30)
+    await coach.shutdown()
+    coach.s.store.close()
+
+
+async def test_a_settings_change_rearms_the_wake_up_without_a_restart(tmp_path):
+    clock = Clock(scale=600, start=berlin(2026, 3, 10, 6, 0))
+    coach = build(tmp_path / "coach.db", clock=clock)
+    adapter = RecordingAdapter(coach)
+    bo = Person(coach, adapter, "bo", "Bo")
+    await _onboard(bo, "11:00")
+    await coach.start()
+    soon = _local_now(clock) + timedelta(minutes=3)
+    replies = await bo.says(f"settings time {soon:%H:%M}")
+    assert f"Next reminder: Tue 10 Mar at {soon:%H:%M}" in replies[0].text
+    await bo.waits_for(REMINDER, timeout=5)  # 3 clock minutes: 0.3 s, long before 11:00
+    fired = _local_now(clock)
+    assert fired.strftime("%H:%M") == f"{soon:%H:%M}", fired
+    await coach.shutdown()
+    coach.s.store.close()
+
+
+async def test_a_fan_out_does_not_hold_up_a_conversation(tmp_path):
+    clock = Clock(scale=10, start=berlin(2026, 3, 10, 7, 29, 58))
+    coach = build(tmp_path / "coach.db", clock=clock)
+    adapter = RecordingAdapter(coach, SendBudget(overall=Rate(10, 0.2)))  # 50/s of clock time
+    store = coach.s.store
+    store.db["users"].insert_all(
+        {"platform": "test", "platform_id": f"p{n:03d}", "name": "", "state": "ready",
+         "created_at": clock.now().isoformat(), "reminder_time": "07:30",
+         "timezone": "Europe/Berlin", "reminder_days": "0123456", "reminders_on": 1}
+        for n in range(300))
+    ana = Person(coach, adapter, "ana", "Ana")
+    await coach.start()
+    await adapter.wait(lambda s: REMINDER in s.reply.text, timeout=5)
+    await adapter.wait(lambda s: s.user.id == "p050", timeout=5)
+    replies = await ana.says("hello")  # a newcomer, mid-way through the 300 reminders
+    assert replies and "back-care exercise coach" in replies[0].text
+    reminded_then = sum(REMINDER in s.reply.text for s in adapter.sent)
+    assert reminded_then < 300, "the answer had to wait for the whole fan-out"
+    for n in range(300):  # everyone, however the sends interleave
+        await adapter.wait(lambda s, n=n: s.user.id == f"p{n:03d}", timeout=10)
+    order = [s.user.id for s in adapter.sent if REMINDER in s.reply.text]
+    assert order == [f"p{n:03d}" for n in range(300)]  # everyone once, in due order
+    await coach.shutdown()
+    store.close()
