@@ -1,16 +1,34 @@
-"""What the person sees of their progress: the ladder per exercise, counts, streak, and why a
-stage changed (answered from the reason stored with the change).
+"""What the person sees of their progress: the ladder per exercise with what it takes to move
+up, counts, streak, a pain chart, and why a stage changed (answered from the stored reason).
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from .content import Exercise, Programme
 from .intents import normalise
+from .progress_chart import aware, caption, chart_input, render_off_loop, zone
 from .replies import Reply
 from .services import Services
-from .store import User
+from .store import StageChange, User
+
+
+async def answer(services: Services, user: User) -> list[Reply]:
+    """The whole progress answer: the text report, then the chart with its sparkline caption."""
+    replies = report(services, user)
+    chart = await chart_reply(services, user, services.clock.now())
+    return replies + ([chart] if chart is not None else [])
+
+
+async def chart_reply(services: Services, user: User, now: datetime,
+                      name: str = "progress.png") -> Reply | None:
+    """The pain chart of the last weeks as a picture with a one-line sparkline; None when there
+    is nothing to draw yet (an empty chart tells the person nothing the text doesn't)."""
+    data = chart_input(services, user, now, name=name)  # reads on the loop thread
+    if data.empty:
+        return None
+    image = await render_off_loop(data)  # draws in a worker thread
+    return Reply(caption(services, data), image=image)
 
 
 def report(services: Services, user: User) -> list[Reply]:
@@ -26,7 +44,7 @@ def report(services: Services, user: User) -> list[Reply]:
     sessions: list[str] = []
     for exercise in services.programme.exercises:
         index = stages.get(exercise.id, 0)
-        lines.append(_ladder_line(services, exercise, index))
+        lines.append(_ladder_line(services, user, exercise, index))
         count = len(store.exercise_history(user.id, exercise.id))
         sessions.append(f"{exercise.name} {count}")
     lines.append(t("progress.sessions", sessions=", ".join(sessions)))
@@ -36,50 +54,93 @@ def report(services: Services, user: User) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
-def _ladder_line(services: Services, exercise: Exercise, index: int) -> str:
+def _ladder_line(services: Services, user: User, exercise: Exercise, index: int) -> str:
+    """"• Side plank: Knees down, 10 s holds (1/12)" and the next stage with what it takes."""
     t = services.texts
-    index = min(index, len(exercise.stages) - 1)
+    index = max(0, min(index, len(exercise.stages) - 1))
     if index + 1 < len(exercise.stages):
-        following = t("progress.next", stage=exercise.stages[index + 1].name)
+        following = t("progress.next", stage=exercise.stages[index + 1].name,
+                      takes=_what_it_takes(services, user, exercise, index))
     else:
         following = t("progress.top")
     return t("progress.line", name=exercise.name, stage=exercise.stages[index].name,
              position=index + 1, count=len(exercise.stages), next=following)
 
 
+def _what_it_takes(services: Services, user: User, exercise: Exercise, index: int) -> str:
+    """How many more comfortable sessions at this stage move it up, by the rules in content."""
+    rules, t = services.programme.rules, services.texts
+    good = 0  # comfortable sessions in a row at this stage, newest first
+    for stage_index, pain_after, pain_before in services.store.exercise_history(user.id,
+                                                                                exercise.id):
+        if stage_index != index or pain_after > rules.up_max_pain or pain_after > pain_before:
+            break
+        good += 1
+    needed = max(rules.up_needs_good_workouts - good, 0)
+    key = ("progress.takes_next" if needed <= 1 else
+           "progress.takes_more" if good else "progress.takes_fresh")
+    return t(key, needed=needed, pain=rules.up_max_pain)
+
+
 def why(services: Services, user: User, text: str) -> list[Reply]:
-    """Explain the latest stage change of the exercise the person names."""
+    """Explain the latest stage change of the exercise the person names, from the reason kept
+    with it ("up", "down", "morning_down"; any other reason gets a plain general answer)."""
     t, programme = services.texts, services.programme
     exercise = find_exercise(programme, text)
     if exercise is None:
         return [Reply(t("progression.why_unknown"))]
     changes = [c for c in services.store.stage_changes(user.id) if c.exercise_id == exercise.id]
-    stage_index = services.store.stages(user.id).get(exercise.id, 0)
     if not changes:
+        stage_index = services.store.stages(user.id).get(exercise.id, 0)
         return [Reply(t("progression.why_none", name=exercise.name,
-                        stage=exercise.stages[stage_index].name))]
+                        stage=_stage_name(exercise, stage_index)))]
     last = changes[-1]
-    detail = last.detail
-    reason = t(f"progression.reason_{last.reason}", score=detail.get("score", ""),
-               count=detail.get("count", ""), rise=detail.get("rise", ""),
-               scores=", ".join(map(str, detail.get("scores", []))))
     return [Reply(t("progression.why_last", name=exercise.name,
-                    date=last.at.strftime("%d %b"),
-                    from_stage=exercise.stages[last.from_index].name,
-                    to_stage=exercise.stages[last.to_index].name, reason=reason))]
+                    date=aware(last.at).astimezone(zone(user)).strftime("%d %b").lstrip("0"),
+                    from_stage=_stage_name(exercise, last.from_index),
+                    to_stage=_stage_name(exercise, last.to_index),
+                    reason=_reason(services, last)))]
+
+
+def _reason(services: Services, change: StageChange) -> str:
+    """The stored reason in words; detail fields a change lacks never break the sentence."""
+    t = services.texts
+    detail = change.detail if isinstance(change.detail, dict) else {}
+    scores = detail.get("scores") or []
+    if not isinstance(scores, list):
+        scores = [scores]
+    key = f"progression.reason_{change.reason}"
+    fields = {"score": detail.get("score", "?"), "rise": detail.get("rise", "?"),
+              "count": detail.get("count", len(scores) or "?"),
+              "scores": ", ".join(map(str, scores)) or "?"}
+    if not t.has(key) or (change.reason == "up" and not scores):
+        key = "progression.reason_other_up" if change.to_index > change.from_index \
+            else "progression.reason_other_down"
+    return t(key, **fields)
+
+
+def _stage_name(exercise: Exercise, index: int) -> str:
+    """The stage's name; an index outside the ladder (content shortened since) is clamped."""
+    return exercise.stages[max(0, min(index, len(exercise.stages) - 1))].name
 
 
 def find_exercise(programme: Programme, text: str) -> Exercise | None:
-    """Match "side plank", "the side plank", "sideplank" or "side_plank" to an exercise."""
-    wanted = normalise(text).replace("_", " ").replace("-", " ")
-    for filler in ("the ", "my ", "is ", "did "):
+    """Match "side plank", "the side plank", "sideplank", "side_plank" or a sentence naming it
+    ("did my side plank get harder") to an exercise."""
+    wanted = normalise(text).replace("_", " ").replace("-", " ").strip(" ?")
+    for filler in ("the ", "my ", "is ", "did ", "has "):
         wanted = wanted.removeprefix(filler)
     squashed = wanted.replace(" ", "")
     if not squashed:
         return None
     for exercise in programme.exercises:
-        names = (exercise.id.replace("_", " "), exercise.name.lower())
+        names = (exercise.id.replace("_", " "), exercise.name.lower().replace("-", " "))
         if any(squashed == n.replace(" ", "") or wanted in n for n in names):
+            return exercise
+    padded = f" {wanted} "
+    for exercise in programme.exercises:  # a longer sentence that names an exercise
+        names = (exercise.id.replace("_", " "), exercise.name.lower().replace("-", " "))
+        if any(f" {n} " in padded for n in names):
             return exercise
     return None
 
@@ -104,15 +165,8 @@ def streak(days: set[date], today: date) -> int:
 
 
 def local_today(services: Services, user: User) -> date:
-    return services.clock.now().astimezone(_zone(user)).date()
+    return services.clock.now().astimezone(zone(user)).date()
 
 
 def _local_day(iso: str, user: User) -> date:
-    return datetime.fromisoformat(iso).astimezone(_zone(user)).date()
-
-
-def _zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return aware(datetime.fromisoformat(iso)).astimezone(zone(user)).date()

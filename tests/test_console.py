@@ -30,7 +30,9 @@ def run_bot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.
 
 def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
     db = tmp_path / "coach.db"
-    result = run_bot("console", "--db", str(db), "--time-scale", "300", stdin=SCRIPT)
+    files = tmp_path / "files"
+    result = run_bot("console", "--db", str(db), "--time-scale", "300", "--files", str(files),
+                     stdin=SCRIPT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Traceback" not in out + result.stderr
@@ -40,6 +42,11 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
     assert "That's all seven" in out
     assert "Noted: pain 2/10." in out
     assert "Your progress: 1 workouts in all" in out
+    # The chart is saved as a PNG and its path printed, under a one-line text sparkline.
+    chart = files / "progress.png"
+    assert "Pain after workouts, last 8 weeks: ▂ (2/10)" in out
+    assert f"[progress.png saved to {chart}]" in out
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
     export = run_bot("export", "--db", str(db))
     assert export.returncode == 0, export.stderr
