@@ -1,0 +1,678 @@
+"""Discord: the coach as a bot on discord.py, with slash commands and buttons.
+
+Set DISCORD_TOKEN (developer portal -> your application -> Bot -> token) in the environment or
+in .env and run `python bot.py` (or `python bot.py discord` for Discord alone).
+
+    DISCORD_MESSAGE_CONTENT=0   do not ask for the privileged Message Content intent (default 1).
+                                Slash commands and buttons work without it; typed DMs still
+                                reach the bot (Discord exempts DMs), plain server text does not.
+    DISCORD_TEST_GUILD=<id>     sync the slash commands to that server only (they appear at
+                                once there; for development). Otherwise they are synced globally.
+    DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL   point discord.py at a stand-in (tests).
+
+Privacy. In a direct message everything is between the person and the coach. In a server:
+- a slash command or a button press is private: it is acknowledged ephemerally and every answer
+  to it is an ephemeral follow-up only that person sees;
+- workouts, their timer cues, reminders and anything else the coach says on its own go to the
+  person's DMs, never to a server channel;
+- a plain message that mentions the bot is *not* private: the coach only answers (in the
+  channel) that it talks about health in private.
+
+Time limits. Every interaction is deferred before anything else (within Discord's 3 s); the
+answers follow as follow-ups while the interaction token lives (15 min), after that in DMs.
+Countdown edits change the cue message in the DM channel, within the per-channel budget.
+
+Buttons are persistent: each carries its owner and the choice's action in its custom_id
+("bc:<owner>:<action>"), and one DynamicItem registered at start-up answers every press, so the
+buttons of old messages (a reminder from yesterday, anything sent before a restart) still work.
+Only the owner may press them.
+
+This file only translates: interactions and messages become Text, Picked or Command for the
+coach, and a Reply becomes messages (buttons, files, edits). Every coaching decision, the pacing
+and the retries live in the core.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+import discord  # the library (absolute import: this module is adapters.discord)
+import yarl
+from discord import app_commands
+
+from bot.app import ConfigError
+from bot.coach import Coach
+from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
+from bot.events import Command, Event, Picked, Text, UserKey
+from bot.replies import Choice, Reply
+
+NAME = PLATFORM = "discord"
+TOKEN_ENV = "DISCORD_TOKEN"
+
+MAX_TEXT = 2000  # characters in one message
+MAX_LABEL = 80  # characters on a button
+MAX_ROWS, PER_ROW = 5, 5  # buttons: 5 rows of at most 5
+FOLLOWUP_WINDOW = 14 * 60.0  # seconds an interaction token is used for (Discord: 15 min)
+READY_TIMEOUT = 30.0  # seconds start() waits for the gateway before carrying on anyway
+# The "/" menu, in this order; each description is the text commands.<name> in content/.
+MENU = ("start", "session", "pain", "progress", "settings", "help", "stop")
+BUTTON_PREFIX = "bc"
+BAD_RECIPIENT = 50033  # "Invalid Recipient(s)"
+
+INTENT_HELP = (
+    "Discord refused the Message Content intent (gateway close 4014). Either enable it: "
+    "https://discord.com/developers/applications -> your application -> Bot -> Privileged "
+    "Gateway Intents -> Message Content Intent; or set DISCORD_MESSAGE_CONTENT=0 to run with "
+    "slash commands and buttons only.")
+
+log = logging.getLogger(__name__)
+
+
+# -- where answers go ---------------------------------------------------------------------------
+
+@dataclass
+class Origin:
+    """Where the answers to one event go: the interaction's follow-ups (ephemeral in a server)
+    while its token lives; a server channel for a message that mentioned the bot; else the
+    person's DMs. The adapter passes it to the coach, which hands it back with every reply."""
+
+    interaction: discord.Interaction | None = None
+    ephemeral: bool = False  # answers only the person sees (an interaction in a server)
+    thinking: bool = False  # a slash command shows "thinking..." until its first answer
+    channel: discord.abc.Messageable | None = None  # a server channel: the "talk privately" note
+    message: discord.Message | None = None  # ... posted as a reply to this message
+    answered: int = 0  # follow-ups sent
+    received: float = field(default_factory=time.monotonic)
+
+    def follows_up(self, reply: Reply) -> bool:
+        """Answer through the interaction: plain messages while the token lives. Cues and
+        anything in a slot (edited later) go to the DM channel, where the bot can edit them."""
+        return (self.interaction is not None and reply.kind == "message" and not reply.slot
+                and time.monotonic() - self.received < FOLLOWUP_WINDOW)
+
+
+# -- buttons: one persistent handler for every choice -------------------------------------------
+
+class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button],
+                   template=rf"{BUTTON_PREFIX}:(?P<owner>[0-9]{{1,20}}):(?P<action>[ -~]{{1,64}})"):
+    """A Choice as a button whose custom_id carries its owner and action. discord.py builds one
+    from any pressed custom_id matching the template, on any message, old or new: registered
+    once at start-up, it answers every button the bot has ever sent."""
+
+    def __init__(self, owner: int, action: str, label: str,
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+                 row: int | None = None) -> None:
+        self.owner = owner
+        self.action = action
+        super().__init__(discord.ui.Button(label=label[:MAX_LABEL] or "·", style=style,
+                                           custom_id=f"{BUTTON_PREFIX}:{owner}:{action}"),
+                         row=row)
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str], /) -> ChoiceButton:
+        return cls(int(match["owner"]), match["action"], item.label or "", item.style)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.adapter.on_press(interaction, self.owner, self.action)
+
+
+class ChoicesView(discord.ui.View):
+    """A reply's choices as rows of buttons (at most 5 a row, 5 rows).
+
+    Only rendered, never kept: discord.py does not store a view that is not dispatchable, so
+    every press is routed by ChoiceButton's template alone. (A stored view would time out,
+    ephemeral ones after 15 minutes, and take the registered template away with it.)"""
+
+    def __init__(self, owner: int, choices: tuple[Choice, ...]) -> None:
+        super().__init__(timeout=None)
+        for row, group in enumerate(button_rows(usable(choices))):
+            for choice in group:
+                style = (discord.ButtonStyle.secondary if choice.label.isdigit()
+                         else discord.ButtonStyle.primary)
+                self.add_item(ChoiceButton(owner, choice.action, choice.label, style, row))
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def usable(choices: tuple[Choice, ...]) -> list[Choice]:
+    """Choices that can be buttons: a payload that cannot be a custom_id (not printable ASCII,
+    longer than 64) or a repeated one is left out with a warning, never sent."""
+    seen, out = set(), []
+    for choice in choices:
+        if not re.fullmatch(r"[ -~]{1,64}", choice.action) or choice.action in seen:
+            log.warning("button %r left out: unusable or repeated payload", choice.label)
+            continue
+        seen.add(choice.action)
+        out.append(choice)
+    if len(out) > MAX_ROWS * PER_ROW:
+        log.warning("%d buttons: only the first %d fit a message", len(out), MAX_ROWS * PER_ROW)
+    return out[:MAX_ROWS * PER_ROW]
+
+
+def button_rows(choices: list[Choice]) -> list[list[Choice]]:
+    """Even rows: numbers (pain 0-10) up to 5 a row (4 + 4 + 3); other buttons 3 a row when
+    short, 2 when longer, 1 when long."""
+    if not choices:
+        return []
+    longest = max(len(c.label) for c in choices)
+    if all(c.label.isdigit() for c in choices):
+        per_row = PER_ROW
+    else:
+        per_row = 3 if longest <= 20 else 2 if longest <= 40 else 1
+    count = max(-(-len(choices) // per_row), -(-len(choices) // PER_ROW))
+    count = min(count, MAX_ROWS)
+    size, extra = divmod(len(choices), count)
+    out, start = [], 0
+    for row in range(count):
+        end = start + size + (1 if row < extra else 0)
+        out.append(choices[start:end])
+        start = end
+    return out
+
+
+# -- the client: intents, slash commands, events ------------------------------------------------
+
+class CoachClient(discord.Client):
+    """discord.py's client with the coach's slash commands and the one persistent button
+    handler; every event goes to the adapter."""
+
+    def __init__(self, adapter: DiscordAdapter, message_content: bool, **options) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # servers and their channels
+        intents.dm_messages = True  # typed DMs
+        intents.guild_messages = True  # server messages that mention the bot
+        intents.message_content = message_content  # privileged: see the module docstring
+        for warning in ("warn_nacl", "warn_dave"):  # no voice here: no "not installed" warnings
+            if hasattr(discord.VoiceClient, warning):
+                setattr(discord.VoiceClient, warning, False)
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
+                         **options)
+        self.adapter = adapter
+        self.session = asyncio.Event()  # set once the gateway session is up (READY received)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self.on_command_error
+        for command in slash_commands(adapter):
+            self.tree.add_command(command)
+
+    async def setup_hook(self) -> None:
+        """Before the gateway connects: buttons of every message ever sent are answered."""
+        self.add_dynamic_items(ChoiceButton)
+
+    async def on_connect(self) -> None:
+        """Events flow from here on. (on_ready comes later: discord.py first waits for the
+        servers' details, which the coach does not need.)"""
+        self.session.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_message(message)
+
+    async def on_error(self, event_method: str, /, *args, **kwargs) -> None:
+        log.exception("error in the Discord event %s", event_method)
+
+    async def on_command_error(self, interaction: discord.Interaction,
+                               error: app_commands.AppCommandError) -> None:
+        log.error("error in a slash command from %s", interaction.user.id,
+                  exc_info=(type(error), error, error.__traceback__))
+
+
+def slash_commands(adapter: DiscordAdapter) -> list[app_commands.Command]:
+    """The "/" menu: each command is handed to the coach as a Command; /pain takes 0-10.
+    Allowed in servers and in the bot's DMs."""
+    texts = adapter.coach.t
+
+    def plain(name: str) -> app_commands.Command:
+        async def command(interaction: discord.Interaction) -> None:
+            await adapter.on_command(interaction, name)
+        return _command(name, texts(f"commands.{name}"), command)
+
+    async def pain(interaction: discord.Interaction,
+                   level: app_commands.Range[int, 0, 10]) -> None:
+        await adapter.on_command(interaction, "pain", str(level))
+
+    app_commands.describe(level=texts("discord.pain_level"))(pain)
+    return [_command(name, texts(f"commands.{name}"), pain) if name == "pain" else plain(name)
+            for name in MENU]
+
+
+def _command(name: str, description: str, callback) -> app_commands.Command:
+    app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)(callback)
+    app_commands.allowed_installs(guilds=True, users=False)(callback)
+    return app_commands.Command(name=name, description=description[:100], callback=callback)
+
+
+# -- the adapter --------------------------------------------------------------------------------
+
+class DiscordAdapter:
+    """One bot account; each Discord user is one person, wherever they talk to it."""
+
+    platform = PLATFORM
+    # Discord allows about 5 messages per 5 s in a channel and 50 requests a second overall.
+    budget = SendBudget(per_chat=Rate(5, 5.0), overall=Rate(50, 1.0))
+    can_edit = True
+
+    def __init__(self, coach: Coach, token: str, *, message_content: bool = True,
+                 test_guild: int | None = None, **client_options) -> None:
+        protect(token)  # before the client exists
+        self.coach = coach
+        self.token = token
+        self.test_guild = test_guild
+        self.client = CoachClient(self, message_content, **client_options)
+        self._slots: dict[tuple[int, str], tuple[int, int]] = {}  # (user, slot) -> channel, msg
+        self._sent_parts: dict[tuple[int, int], int] = {}  # parts of a reply out before a fault
+        self._in_order = InOrder()
+        self._connection: asyncio.Task | None = None
+        self._stopped = asyncio.Event()
+
+    # -- lifecycle (the app starts and stops every adapter the same way) -----------------------
+
+    async def start(self) -> None:
+        """Log in, sync the slash commands, connect to the gateway and wait for its session;
+        a refused token or intent is a ConfigError saying what to do."""
+        try:
+            try:
+                await self.client.login(self.token)
+            except discord.LoginFailure:
+                raise ConfigError(f"Discord rejected the token in {TOKEN_ENV}: copy it again "
+                                  "from the developer portal (Bot -> Reset Token)") from None
+            except (aiohttp.ClientError, OSError) as exc:
+                raise ConfigError(f"cannot reach Discord: {redact(str(exc))}") from None
+            await self._sync_commands()
+            self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
+            ready = asyncio.create_task(self.client.session.wait())
+            done, _ = await asyncio.wait({ready, self._connection}, timeout=READY_TIMEOUT,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+            if self._connection in done:
+                raise explain(self._connection.exception()
+                              or ConnectionError("the Discord gateway closed"))
+            if not done:
+                log.warning("Discord: no gateway session after %.0f s; still trying", READY_TIMEOUT)
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("Discord bot %s is up", self.client.user)
+
+    async def _sync_commands(self) -> None:
+        """The slash commands, synced at every start: to the test server (instant), or
+        globally (for DMs and every server)."""
+        tree = self.client.tree
+        guild = discord.Object(self.test_guild) if self.test_guild else None
+        if guild is not None:
+            tree.copy_global_to(guild=guild)
+        try:
+            await tree.sync(guild=guild)
+        except discord.Forbidden as exc:
+            raise ConfigError(
+                "Discord refused the slash commands"
+                + (f" for DISCORD_TEST_GUILD={self.test_guild}" if guild else "")
+                + f" ({exc.text}): invite the bot with the bot and applications.commands "
+                "scopes") from None
+        except discord.HTTPException as exc:
+            log.error("could not sync the slash commands: %s", exc)
+
+    async def finished(self) -> None:
+        """A bot runs until the process is asked to stop (or the gateway gives up)."""
+        stopping = asyncio.create_task(self._stopped.wait())
+        waiting = {stopping} | ({self._connection} if self._connection else set())
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if self._connection is not None and self._connection.done() and not self._stopped.is_set():
+            error = None if self._connection.cancelled() else self._connection.exception()
+            log.error("the Discord connection ended: %s", explain(error) if error else "closed")
+
+    async def stop(self) -> None:
+        """Close the gateway and the HTTP session."""
+        self._stopped.set()
+        with contextlib.suppress(Exception):
+            await self.client.close()
+        if self._connection is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(self._connection, 10)
+
+    # -- inbound: slash commands, buttons, messages --------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction, name: str, args: str = "") -> None:
+        """/start, /pain 4, ...: deferred at once ("thinking", ephemerally in a server), then
+        handed to the coach."""
+        await self._hand_over(interaction, lambda key: Command(key, name, args), thinking=True)
+
+    async def on_press(self, interaction: discord.Interaction, owner: int, action: str) -> None:
+        """A button: only its owner may press it (anyone else is told so, privately, and
+        nothing changes); acknowledged at once, then its action goes to the coach (which
+        recognises a button from a question that has passed)."""
+        if interaction.user.id != owner:
+            with _logged("could not answer a press on someone else's button"):
+                await interaction.response.send_message(self.coach.t("discord.not_yours"),
+                                                        ephemeral=True)
+            return
+        await self._hand_over(interaction, lambda key: Picked(key, action), thinking=False)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Typed text. In DMs: a message to the coach ("start session", "07:30", "Berlin"). In
+        a server only a message that mentions the bot counts, and it is not private: the coach
+        answers in the channel that it talks about health in private."""
+        author = message.author
+        if author.bot or message.webhook_id is not None or self.client.user is None:
+            return
+        key = UserKey(PLATFORM, str(author.id))
+        if isinstance(message.channel, discord.DMChannel):
+            if not message.content and not self.client.intents.message_content:
+                origin = Origin()
+                await self.coach.s.delivery.send(key, Reply(self.coach.t("discord.no_content")),
+                                                 origin)
+                return
+            event: Event = Text(key, message.content, private=True)
+            origin = Origin()
+        elif any(user.id == self.client.user.id for user in message.mentions):
+            text = re.sub(rf"<@!?{self.client.user.id}>", "", message.content).strip()
+            event = Text(key, text, private=False)
+            origin = Origin(channel=message.channel, message=message)
+        else:
+            return
+        async with self._in_order.turn(key):
+            await self.coach.handle(event, origin, display_name(author))
+
+    async def _hand_over(self, interaction: discord.Interaction, event_for, thinking: bool) -> None:
+        """Acknowledge first (Discord allows 3 s), then give the event to the coach. One
+        person's events reach the coach in the order they came, however the acks interleave."""
+        key = UserKey(PLATFORM, str(interaction.user.id))
+        origin = Origin(interaction, ephemeral=interaction.guild_id is not None, thinking=thinking)
+        turn = self._in_order.turn(key)  # our place in line, taken before the first await
+        try:
+            await interaction.response.defer(ephemeral=origin.ephemeral, thinking=thinking)
+        except discord.HTTPException as exc:  # 10062: too late; the answers go to the DMs
+            log.warning("could not acknowledge an interaction from %s: %s", key, exc)
+            origin.interaction = None
+        async with turn:
+            await self.coach.handle(event_for(key), origin, display_name(interaction.user))
+        if origin.interaction is not None and origin.thinking and not origin.answered:
+            with _logged("could not remove an unanswered 'thinking' message"):
+                await interaction.delete_original_response()
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    async def send(self, user: UserKey, reply: Reply, context: object | None) -> None:
+        """Deliver one Reply: an edit of the message in its slot, follow-ups to the interaction
+        it answers, or messages in the DM channel. Discord's answers become the core's
+        Unreachable / RetryAfter / Transient."""
+        origin = context if isinstance(context, Origin) else Origin()
+        if self._stopped.is_set():
+            raise Transient("the Discord adapter is stopped")
+        direct = origin.channel is None and not origin.follows_up(reply)
+        try:
+            if reply.edit and reply.slot and await self._edit(user, reply):
+                return
+            if reply.kind == "countdown":  # a countdown only ever edits its cue
+                return
+            if origin.follows_up(reply):
+                if await self._follow_up(user, origin, reply):
+                    return
+                direct = True
+            if origin.channel is not None:
+                await self._post(user, origin.channel, reply, reference=origin.message)
+            else:
+                await self._post(user, await self.client.create_dm(discord.Object(int(user.id))),
+                                 reply)
+        except discord.Forbidden as exc:
+            if direct:  # blocked, or DMs closed (50007)
+                raise Unreachable(f"Discord {exc.status} ({exc.code}): {exc.text}") from None
+            log.warning("Discord refused a message in a server channel for %s: %s", user, exc)
+        except discord.HTTPException as exc:
+            if direct and exc.code == BAD_RECIPIENT:
+                raise Unreachable(f"Discord {exc.status} ({exc.code}): {exc.text}") from None
+            if exc.status == 429:  # discord.py retried already; let the core wait too
+                raise RetryAfter(1.0) from None
+            if exc.status >= 500:
+                raise Transient(f"Discord {exc.status}: {exc.text}") from None
+            log.error("Discord refused a message to %s: %s", user, exc)  # a bug: not retried
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise Transient(f"{type(exc).__name__}: {redact(str(exc))}") from None
+
+    async def _edit(self, user: UserKey, reply: Reply) -> bool:
+        """Edit the slot's message in place, buttons included; False when there is none."""
+        where = self._slots.get((int(user.id), reply.slot))
+        if where is None:
+            return False
+        channel_id, message_id = where
+        message = self.client.get_partial_messageable(
+            channel_id, type=discord.ChannelType.private).get_partial_message(message_id)
+        try:
+            await message.edit(content=split_text(reply.text)[0] if reply.text else None,
+                               view=ChoicesView(int(user.id), reply.choices))
+        except discord.NotFound:  # deleted meanwhile
+            del self._slots[(int(user.id), reply.slot)]
+            return False
+        return True
+
+    async def _follow_up(self, user: UserKey, origin: Origin, reply: Reply) -> bool:
+        """Answer through the interaction (ephemerally in a server); False when its token has
+        expired, so the reply goes to the DMs instead."""
+        followup = origin.interaction.followup
+        try:
+            await self._deliver(user, lambda **kw: followup.send(
+                ephemeral=origin.ephemeral, wait=True, **kw), reply)
+        except discord.NotFound as exc:  # 10015 unknown webhook: the token has expired
+            log.info("interaction expired for %s (%s); answering in DMs", user, exc)
+            origin.interaction = None
+            return False
+        origin.answered += 1
+        return True
+
+    async def _post(self, user: UserKey, channel: discord.abc.Messageable, reply: Reply,
+                    reference: discord.Message | None = None) -> None:
+        """Messages in a channel; a reply with a slot remembers its message for later edits."""
+        def send(**kw):
+            if reference is not None:
+                kw.update(reference=reference, mention_author=False)
+            return channel.send(**kw)
+        message = await self._deliver(user, send, reply)
+        if reply.slot and message is not None:
+            self._slots[(int(user.id), reply.slot)] = (message.channel.id, message.id)
+
+    async def _deliver(self, user: UserKey, send, reply: Reply) -> discord.Message | None:
+        """One Reply as messages through `send`: text in parts of at most 2,000 characters; the
+        picture, files and buttons go on the last one. After a fault the parts that went out are
+        not sent again."""
+        texts = split_text(reply.text) or [""]
+        attachments = ((reply.image,) if reply.image else ()) + reply.files
+        view = ChoicesView(int(user.id), reply.choices) if reply.choices else None
+        progress = (int(user.id), id(reply))
+        message = None
+        for index, text in enumerate(texts):
+            if index < self._sent_parts.get(progress, 0):
+                continue
+            options: dict = {"content": text} if text else {}
+            if index == len(texts) - 1:
+                if attachments:
+                    options["files"] = [discord.File(io.BytesIO(a.data), filename=a.name)
+                                        for a in attachments]
+                if view is not None and view.children:
+                    options["view"] = view
+            if not options:
+                continue
+            try:
+                message = await send(**options)
+            except BaseException:
+                if index:
+                    self._sent_parts[progress] = index
+                raise
+        self._sent_parts.pop(progress, None)
+        return message
+
+
+# -- in order, per person -----------------------------------------------------------------------
+
+class InOrder:
+    """Hands one person's events to the coach in the order they arrived: `turn(key)` takes a
+    place in line at once; `async with` waits until the events before it are handled."""
+
+    def __init__(self) -> None:
+        self._last: dict[UserKey, asyncio.Future] = {}
+
+    def turn(self, key: UserKey) -> _Turn:
+        before = self._last.get(key)
+        mine = asyncio.get_running_loop().create_future()
+        self._last[key] = mine
+        return _Turn(self, key, before, mine)
+
+
+@dataclass
+class _Turn:
+    line: InOrder
+    key: UserKey
+    before: asyncio.Future | None
+    mine: asyncio.Future
+
+    async def __aenter__(self) -> None:
+        try:
+            if self.before is not None:
+                await asyncio.shield(self.before)
+        except BaseException:
+            self._done()
+            raise
+
+    async def __aexit__(self, *exc) -> None:
+        self._done()
+
+    def _done(self) -> None:
+        if not self.mine.done():
+            self.mine.set_result(None)
+        if self.line._last.get(self.key) is self.mine:
+            del self.line._last[self.key]
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Parts of at most `limit` characters, cut at a paragraph, line or word when possible."""
+    text = (text or "").strip()
+    parts = []
+    while len(text) > limit:
+        cut = limit
+        for separator in ("\n\n", "\n", " "):
+            at = text.rfind(separator, 0, limit)
+            if at > limit // 2:
+                cut = at
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].strip()
+    return parts + [text] if text else parts
+
+
+def display_name(user: discord.abc.User) -> str:
+    """The person's own name (not a server nickname)."""
+    return getattr(user, "global_name", None) or user.name or ""
+
+
+# -- errors and secrets -------------------------------------------------------------------------
+
+def explain(error: BaseException) -> BaseException:
+    """A gateway failure as something a person can act on."""
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return ConfigError(INTENT_HELP)
+    if isinstance(error, discord.LoginFailure):
+        return ConfigError(f"Discord rejected the token in {TOKEN_ENV}")
+    return error
+
+
+@contextlib.contextmanager
+def _logged(what: str):
+    try:
+        yield
+    except discord.HTTPException as exc:
+        log.info("%s: %s", what, exc)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in log records: message, arguments and traceback alike."""
+
+    MASK = "<discord-token>"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, self.MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record: logging reports it itself
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+_redactor = RedactToken()
+_GUARDED = ("discord", "aiohttp", "asyncio", "adapters", "bot", "backcoach")
+
+
+def protect(token: str) -> None:
+    """Keep the token out of every log line: a filter on the root handlers, and on the
+    libraries' own loggers (for handlers added later)."""
+    _redactor.secrets.add(token)
+    for handler in logging.getLogger().handlers:
+        if _redactor not in handler.filters:
+            handler.addFilter(_redactor)
+    names = [n for n in logging.root.manager.loggerDict if n.startswith(_GUARDED)]
+    for name in {*names, *_GUARDED, __name__}:
+        logger = logging.getLogger(name)
+        if _redactor not in logger.filters:
+            logger.addFilter(_redactor)
+
+
+def redact(text: str) -> str:
+    return _redactor.redact(text)
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+def point_at(api_base: str | None, gateway: str | None) -> None:
+    """Send discord.py to another server (a stand-in), for this whole process."""
+    if api_base:
+        discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def create(coach: Coach, args) -> DiscordAdapter:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ConfigError(f"{TOKEN_ENV} is not set. Create an application at "
+                          "https://discord.com/developers/applications, add a bot, and put its "
+                          f"token in the environment or in a .env file: {TOKEN_ENV}=...")
+    guild = os.environ.get("DISCORD_TEST_GUILD", "").strip()
+    if guild and not guild.isdigit():
+        raise ConfigError("DISCORD_TEST_GUILD must be a server id (a number)")
+    point_at(os.environ.get("DISCORD_API_BASE_URL"), os.environ.get("DISCORD_GATEWAY_URL"))
+    return DiscordAdapter(coach, token,
+                          message_content=_flag(os.environ.get("DISCORD_MESSAGE_CONTENT", "1")),
+                          test_guild=int(guild) if guild else None)
