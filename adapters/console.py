@@ -141,7 +141,10 @@ class ConsoleAdapter:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--user", default="me", help="who is talking (one profile per name)")
+    parser.add_argument("--files", type=Path, default=None,
+                        help="folder for charts and exports (default: ./backcoach-files)")
 
 
 def create(coach: Coach, args) -> ConsoleAdapter:
-    return ConsoleAdapter(coach, getattr(args, "user", "me"))
+    return ConsoleAdapter(coach, getattr(args, "user", "me"),
+                          files_dir=getattr(args, "files", None))

@@ -20,11 +20,13 @@ from types import ModuleType
 
 from dotenv import load_dotenv
 
+from . import mydata, stats, summary
 from .clock import Clock
 from .coach import Coach
 from .content import ContentError, load_programme
 from .delivery import Delivery
 from .events import UserKey
+from .reminders import Reminders
 from .screening import load_questions
 from .services import Services
 from .store import Store
@@ -46,7 +48,10 @@ def build(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_D
     delivery = Delivery(clock)
     services = Services(programme, texts, questions, store, clock, delivery)
     coach = Coach(services)
+    mydata.install(coach)  # export and delete my data
     delivery.on_unreachable = lambda user, reason: _reminders_off(store, user, reason)
+    reminders = Reminders.install(coach)  # morning reminders, settings, next-morning check
+    reminders.weekly = lambda user: summary.weekly_summary_async(services, user, clock.now())
     return coach
 
 
@@ -86,6 +91,7 @@ def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Na
         if hasattr(module, "add_arguments"):
             module.add_arguments(cmd)
     sub.add_parser("export", parents=[common], help="print every user's data as JSON")
+    sub.add_parser("stats", parents=[common], help="print aggregate, anonymous figures")
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
@@ -106,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "export":
         return export(coach)
+    if args.command == "stats":
+        return stats.print_stats(coach.s.store, coach.s.clock.now())
     if args.command in platforms:
         chosen = [platforms[args.command]]
     else:  # no subcommand: every platform whose token is set, else the terminal

@@ -50,6 +50,8 @@ class Coach:
         self.hold_up: Callable[[User], bool] = lambda user: False
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        # Called with the person's key after they erased their data (drop in-memory state).
+        self.on_delete: list[Callable[[UserKey], Awaitable[None]]] = []
         self._locks: dict[UserKey, asyncio.Lock] = {}
 
     # -- entry points -------------------------------------------------------------------------
@@ -133,7 +135,7 @@ class Coach:
         if not event.private:
             return [Reply(self.t("menu.private_only"))]
         if intent.tag is not None and intent.tag != self._tag(user):
-            return [Reply(self.t("menu.stale_button"))] + self._prompt(user)
+            return [Reply(self.t("menu.stale_button"))] + self.prompt(user)
         if intent.verb in self.routes:
             return await self.routes[intent.verb](user, intent)
         if user.state == "new":
@@ -141,24 +143,24 @@ class Coach:
         if is_onboarding(user.state):
             return self._onboarding(user, intent)
         if intent.verb == "help":
-            return [Reply(self.t("menu.help"))] + self._prompt(user)
+            return [Reply(self.t("menu.help"))] + self.prompt(user)
         if intent.verb == "start" and user.state != READY:
             name = f", {user.name}" if user.name else ""
-            return [Reply(self.t("menu.welcome_back", name=name))] + self._prompt(user)
+            return [Reply(self.t("menu.welcome_back", name=name))] + self.prompt(user)
         if intent.verb == "rescreen":
             return self._rescreen(user)
         if user.state.startswith(RED_FLAG_PREFIX):
             return [Reply(self.t("screen.blocked_reminder"),
                           (Choice(self.t("buttons.rescreen"), button("rescreen")),))]
         if intent.verb == "progress":
-            return progress.report(self.s, user)
+            return await progress.answer(self.s, user)
         if intent.verb == "why":
             return progress.why(self.s, user, intent.arg)
         for prefix, (state_handler, _) in self.states.items():
             if user.state.startswith(prefix):
                 return await state_handler(user, intent)
         handler = {WORKOUT: self._in_workout, PAIN_AFTER: self._in_pain_after,
-                   INTERRUPTED: self._in_interrupted}.get(user.state, self._in_ready)
+                   INTERRUPTED: self._in_interrupted}.get(user.state, self.in_ready)
         return await handler(user, intent)
 
     def _tag(self, user: User) -> str:
@@ -166,7 +168,7 @@ class Coach:
             return self.workouts[user.key].tag
         return {PAIN_AFTER: "after", INTERRUPTED: "int"}.get(user.state, tag_for(user.state))
 
-    def _prompt(self, user: User) -> list[Reply]:
+    def prompt(self, user: User) -> list[Reply]:
         """The question or choices that fit the person's state right now."""
         if user.state == "new" or is_onboarding(user.state):
             return self.onboarding.question(user)
@@ -190,7 +192,7 @@ class Coach:
                                    Choice(self.t("buttons.help"), button("help"))))
 
     def _unknown(self, user: User, hint_key: str) -> list[Reply]:
-        return [Reply(self.t("menu.unknown", hint=self.t(hint_key)))] + self._prompt(user)
+        return [Reply(self.t("menu.unknown", hint=self.t(hint_key)))] + self.prompt(user)
 
     # -- onboarding and screening -------------------------------------------------------------
 
@@ -214,7 +216,7 @@ class Coach:
 
     # -- ready: between workouts --------------------------------------------------------------
 
-    async def _in_ready(self, user: User, intent: Intent) -> list[Reply]:
+    async def in_ready(self, user: User, intent: Intent) -> list[Reply]:
         verb = intent.verb
         if verb == "session":
             return self._start_workout(user)

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from . import personal_data
 from .events import UserKey
 
 
@@ -69,7 +70,32 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["stage_changes"].create_index(["user_id", "at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Reminders (bot/reminders.py): each person's next due instant per kind ("daily",
+    "snooze", "weekly"), a log with one row per person, kind and local day (its primary key is
+    what makes a reminder impossible to send twice, even across a crash), the next-morning pain
+    checks, and the weekday of the weekly summary (0 = Monday, default Sunday)."""
+    db["reminders"].create(
+        {"user_id": int, "kind": str, "due_at": str, "slot": str, "spec": str, "note": str},
+        pk=("user_id", "kind"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["reminders"].create_index(["due_at"])
+    db["reminder_log"].create(
+        {"user_id": int, "kind": str, "slot": str, "status": str, "at": str, "done_at": str},
+        pk=("user_id", "kind", "slot"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["morning_checks"].create(
+        {"user_id": int, "day": str, "asked_at": str, "pain": int, "rise": int,
+         "outcome": str, "answered_at": str},
+        pk=("user_id", "day"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["users"].add_column("summary_day", int, not_null_default=6)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
 
 
@@ -290,7 +316,11 @@ class Store:
     # -- export -------------------------------------------------------------------------------
 
     def export_user(self, user: User) -> dict[str, Any]:
-        """Everything we hold about one person, in the shape `bot.py export` prints."""
+        """Everything we hold about one person, in the shape `bot.py export` prints.
+
+        The core tables keep their friendly shape; every other table with rows about the person
+        (found from the schema by `personal_data`) is added under its own name, so the export
+        stays complete as features add tables."""
         workouts = []
         for w in self.workouts(user.id):
             w = dict(w)
@@ -298,7 +328,7 @@ class Store:
             w["exercises"] = self.workout_exercises(w["id"])
             workouts.append(w)
         row = self.db["users"].get(user.id)
-        return {
+        exported: dict[str, Any] = {
             "user": {"platform": user.key.platform, "id": user.key.id},
             "profile": {k: v for k, v in row.items() if k not in ("id", "platform", "platform_id")},
             "stages": self.stages(user.id),
@@ -309,6 +339,17 @@ class Store:
                                "from": c.from_index, "to": c.to_index, "reason": c.reason,
                                "detail": c.detail} for c in self.stage_changes(user.id)],
         }
+        shaped = {"users", "stages", "workouts", "workout_exercises", "pain_reports",
+                  "stage_changes"}
+        for name, rows in personal_data.rows_about(self.db, user.id).items():
+            if name not in shaped:  # a table added later: its rows as stored
+                exported[f"table_{name}" if name in exported else name] = rows
+        return exported
+
+    def erase_user(self, user_id: int) -> dict[str, int]:
+        """Delete every row about the person in every table, and their `users` row; returns the
+        rows deleted per table. Tables are found from the schema, so new ones are covered."""
+        return personal_data.erase(self.db, user_id)
 
 
 def _user(row: dict[str, Any]) -> User:
