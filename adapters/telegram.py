@@ -1,0 +1,476 @@
+"""Telegram: the coach as a bot on python-telegram-bot (long polling, or a webhook).
+
+Set TELEGRAM_TOKEN (from @BotFather) in the environment or in .env and run `python bot.py`.
+TELEGRAM_API_BASE_URL points the bot at another Bot API server (the token is appended to it);
+TELEGRAM_WEBHOOK_URL (+ TELEGRAM_WEBHOOK_LISTEN, TELEGRAM_WEBHOOK_PORT, TELEGRAM_WEBHOOK_SECRET)
+switches from long polling to a webhook.
+
+This file only translates: an Update becomes a Text, Picked or Command for the coach, and a
+Reply becomes messages (inline keyboards, photos, documents, edits of the live countdown).
+Pacing, retries and every coaching decision live in the core.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from telegram import (BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
+                      Message, ReplyParameters, Update)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, TelegramError
+from telegram.error import RetryAfter as TelegramRetryAfter
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
+                          MessageHandler, filters)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.app import ConfigError
+from bot.coach import Coach
+from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
+from bot.events import Command, Event, Picked, Text, UserKey
+from bot.replies import Attachment, Choice, Reply
+
+NAME = PLATFORM = "telegram"
+TOKEN_ENV = "TELEGRAM_TOKEN"
+BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+MAX_TEXT = 4096  # characters in one message (counted in UTF-16 units, as Telegram does)
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64  # bytes
+# The "/" menu, in this order; each description is the text commands.<name> in content/.
+MENU = ("start", "session", "pain", "progress", "settings", "help", "stop")
+UPDATES = ["message", "callback_query"]  # all the coach listens to
+
+log = logging.getLogger(__name__)
+# PTB 22 warns, from inside its own RetryAfter, that `retry_after` becomes a timedelta one day;
+# `_seconds` below reads either.
+warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an answer goes: the chat the person wrote in (and, in a group, their message)."""
+
+    chat_id: int
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Receive updates on an HTTP endpoint instead of long polling."""
+
+    url: str  # the public https URL Telegram posts to
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    secret: str | None = None  # checked on every post (X-Telegram-Bot-Api-Secret-Token)
+
+
+class TelegramAdapter:
+    """One bot account; every private chat is one person."""
+
+    platform = PLATFORM
+    # Telegram allows about one message a second in a chat and thirty a second overall.
+    budget = SendBudget(per_chat=Rate(1, 1.0), overall=Rate(30, 1.0))
+    can_edit = True
+
+    def __init__(self, coach: Coach, token: str, base_url: str = DEFAULT_BASE_URL,
+                 base_file_url: str | None = None, webhook: Webhook | None = None,
+                 poll_timeout: float = 10.0, connections: int = 4) -> None:
+        protect(token)  # before the client exists: it logs its URL, token included
+        self.coach = coach
+        self.webhook = webhook
+        self.poll_timeout = poll_timeout
+        self.app: Application = (
+            ApplicationBuilder().token(token)
+            .base_url(base_url).base_file_url(base_file_url or _file_url(base_url))
+            .job_queue(None)  # the core owns the only scheduler
+            .concurrent_updates(True)  # one person's slow answer never holds up another's
+            .connection_pool_size(connections)
+            .build())
+        self.app.add_handler(CallbackQueryHandler(self.on_press))
+        self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
+                                            self.on_command))
+        self.app.add_handler(MessageHandler(
+            filters.UpdateType.MESSAGE & filters.TEXT & filters.ChatType.PRIVATE, self.on_text))
+        self.app.add_handler(MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT
+            & ~filters.StatusUpdate.ALL, self.on_other))
+        self.app.add_error_handler(self.on_error)
+        self._slots: dict[tuple[int, str], int] = {}  # (chat, slot) -> message id
+        # (chat, id(reply)) -> (reply, parts of it that went out before a fault)
+        self._sent_parts: dict[tuple[int, int], tuple[Reply, int]] = {}
+        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # At most `connections` API calls in flight; more would queue inside httpx's connection
+        # pool, which rescans its whole queue on every change (slow under load). Four calls at
+        # Telegram's usual 20-100 ms round trip still carry more than the 30 messages/s budget.
+        self._calls = asyncio.Semaphore(connections)
+        self._stopped = asyncio.Event()
+
+    # -- lifecycle (the app starts and stops every adapter the same way) -----------------------
+
+    async def start(self) -> None:
+        """Log in, set the "/" menu, then receive updates by long polling or webhook."""
+        try:
+            await self.app.initialize()
+        except InvalidToken:  # its message quotes the token
+            raise ConfigError(f"Telegram rejected the bot token in {TOKEN_ENV}: check it "
+                              "with @BotFather") from None
+        except TelegramError as exc:
+            raise ConfigError(f"cannot reach the Telegram Bot API ({type(exc).__name__}: "
+                              f"{redact(exc.message)}); check the network or {BASE_URL_ENV}"
+                              ) from None
+        try:
+            await self.app.bot.set_my_commands(
+                [BotCommand(name, self.coach.t(f"commands.{name}")) for name in MENU])
+            await self.app.start()
+            if self.webhook is None:
+                await self.app.updater.start_polling(poll_interval=0, timeout=self.poll_timeout,
+                                                     allowed_updates=UPDATES)
+            else:
+                hook = self.webhook
+                await self.app.updater.start_webhook(
+                    listen=hook.listen, port=hook.port,
+                    url_path=urlparse(hook.url).path.lstrip("/"), webhook_url=hook.url,
+                    secret_token=hook.secret, allowed_updates=UPDATES)
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("Telegram bot @%s is up (%s)", self.app.bot.username,
+                 "webhook" if self.webhook else "long polling")
+
+    async def finished(self) -> None:
+        """A bot runs until the process is asked to stop."""
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates in hand, close the connections."""
+        self._stopped.set()
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    # -- inbound: one callback per kind of update ---------------------------------------------
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start, /pain 4, /help@ThisBot ... (a command meant for another bot is left alone)."""
+        word, *rest = update.effective_message.text.split(maxsplit=1)
+        name, _, bot_name = word[1:].partition("@")
+        if bot_name and bot_name.lower() != (self.app.bot.username or "").lower():
+            return
+        args = rest[0] if rest else ""
+        await self._hand_over(update, lambda key, private: Command(key, name.lower(), args,
+                                                                    private))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Anything typed in a private chat: "start session", "pain 3", "07:30", "Berlin"."""
+        text = update.effective_message.text
+        await self._hand_over(update, lambda key, private: Text(key, text, private))
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, photo or voice note: the coach hears its caption (or nothing) and says
+        what it understands."""
+        caption = update.effective_message.caption or ""
+        await self._hand_over(update, lambda key, private: Text(key, caption, private))
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button: answered at once so it stops spinning, then its payload goes to the coach
+        (which recognises a button from a question that has passed)."""
+        query = update.callback_query
+        answering = asyncio.create_task(self._answer(query))
+        if update.effective_chat is None:  # an old message Telegram no longer shows us
+            await answering
+            return
+        action = query.data or ""
+        await self._hand_over(update, lambda key, private: Picked(key, action, private),
+                              before=answering)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Whatever escaped a callback: logged (without the token), never fatal."""
+        error = context.error
+        log.error("error while handling a Telegram update: %s: %s", type(error).__name__,
+                  redact(str(error)))
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        """Stop the button's spinner (no text: the coach's answer follows as a message)."""
+        try:
+            async with self._calls:
+                await query.answer()
+        except TelegramError as exc:  # too old, or the network: the press still counts
+            log.info("could not answer a button press: %s", redact(str(exc)))
+
+    async def _hand_over(self, update: Update, event_for: Callable[[UserKey, bool], Event],
+                         before: asyncio.Task | None = None) -> None:
+        """Give the event to the coach with where to answer. One chat's updates are handed
+        over in the order they came, even when a button's answer is still on its way."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or user.is_bot:
+            if before is not None:
+                await before
+            return
+        private = chat.type == ChatType.PRIVATE
+        key = UserKey(PLATFORM, str(user.id))
+        in_group_reply_to = None if private or update.message is None else update.message.message_id
+        origin = Origin(chat.id, in_group_reply_to)
+        async with self._chat_locks[chat.id]:
+            if before is not None:
+                await before
+            await self.coach.handle(event_for(key, private), origin, user.first_name or "")
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    async def send(self, user: UserKey, reply: Reply, context: object | None) -> None:
+        """Deliver one Reply: new messages, or an edit of the message in its slot. Telegram's
+        answers become the core's Unreachable / RetryAfter / Transient."""
+        origin = context if isinstance(context, Origin) else Origin(int(user.id))
+        if self._stopped.is_set():
+            raise Transient("the Telegram adapter is stopped")
+        try:
+            if reply.edit and reply.slot and await self._edit(origin, reply):
+                return
+            if reply.kind != "countdown":  # a countdown only ever edits its cue
+                await self._send_new(origin, reply)
+        except Forbidden as exc:
+            raise Unreachable(redact(exc.message)) from None
+        except TelegramRetryAfter as exc:
+            raise RetryAfter(_seconds(exc)) from None
+        except (BadRequest, ChatMigrated) as exc:
+            if "chat not found" in exc.message.lower():
+                raise Unreachable(redact(exc.message)) from None
+            log.error("Telegram refused a message to %s: %s", user, redact(exc.message))
+        except TelegramError as exc:  # NetworkError, TimedOut, a 5xx: worth another try
+            raise Transient(f"{type(exc).__name__}: {redact(exc.message)}") from None
+
+    async def _edit(self, origin: Origin, reply: Reply) -> bool:
+        """Edit the slot's message in place, keyboard included (an edit without it would drop
+        the buttons); False when there is no message to edit."""
+        message_id = self._slots.get((origin.chat_id, reply.slot))
+        if message_id is None:
+            return False
+        try:
+            async with self._calls:
+                await self.app.bot.edit_message_text(
+                    split_text(reply.text)[0], origin.chat_id, message_id,
+                    reply_markup=keyboard(reply.choices))
+        except BadRequest as exc:
+            problem = exc.message.lower()
+            if "not modified" in problem:
+                return True  # it already says this
+            if "not found" in problem or "can't be edited" in problem or "no text" in problem:
+                del self._slots[(origin.chat_id, reply.slot)]
+                return False
+            raise
+        return True
+
+    async def _send_new(self, origin: Origin, reply: Reply) -> None:
+        """Picture (with the text as caption when it fits), text in parts of at most 4,096
+        characters, then files; buttons go on the last message. After a fault the parts that
+        went out are not sent again."""
+        texts = split_text(reply.text)
+        fits = len(texts) == 1 and _u16(texts[0]) <= MAX_CAPTION
+        caption = texts.pop(0) if reply.image and fits else None
+        parts = ([("photo", reply.image, caption)] if reply.image else []) \
+            + [("text", t, None) for t in texts] + [("document", f, None) for f in reply.files]
+        markup = keyboard(reply.choices)
+        progress = (origin.chat_id, id(reply))  # the same object comes back when retried
+        earlier, done = self._sent_parts.pop(progress, (None, 0))
+        done = done if earlier is reply else 0
+        for index, (kind, content, caption) in enumerate(parts):
+            if index < done:
+                continue
+            if index:
+                await self._pace()
+            last = index == len(parts) - 1
+            try:
+                async with self._calls:
+                    message = await self._send_part(origin, kind, content, caption,
+                                                     markup if last else None, first=index == 0)
+            except BaseException:
+                if index:  # kept with the reply itself, so its id can't be reused meanwhile
+                    self._sent_parts[progress] = (reply, index)
+                raise
+            if reply.slot and kind != "document":
+                self._slots[(origin.chat_id, reply.slot)] = message.message_id
+        if len(parts) > 1:
+            await self._pace()  # the budget counted one message; leave room as for the rest
+
+    async def _send_part(self, origin: Origin, kind: str, content: str | Attachment,
+                         caption: str | None, markup: InlineKeyboardMarkup | None,
+                         first: bool) -> Message:
+        """One API call; in a group the first message replies to the person's own."""
+        bot, chat = self.app.bot, origin.chat_id
+        replying = ReplyParameters(origin.reply_to, allow_sending_without_reply=True) \
+            if first and origin.reply_to else None
+        if kind == "photo":
+            return await bot.send_photo(chat, content.data, caption=caption, filename=content.name,
+                                        reply_markup=markup, reply_parameters=replying)
+        if kind == "document":
+            return await bot.send_document(chat, content.data, filename=content.name,
+                                           reply_markup=markup, reply_parameters=replying)
+        return await bot.send_message(chat, content, reply_markup=markup,
+                                      reply_parameters=replying)
+
+    async def _pace(self) -> None:
+        """Between the messages of one Reply: the chat's budget interval, on the core's clock."""
+        if self.budget.per_chat is not None:
+            await self.coach.s.clock.sleep(self.budget.per_chat.interval)
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """Choices as an inline keyboard; a payload Telegram would refuse (over 64 bytes) is left
+    out with a warning, never sent."""
+    buttons = []
+    for choice in choices:
+        size = len(choice.action.encode())
+        if not 1 <= size <= MAX_CALLBACK_DATA:
+            log.warning("button %r left out: its payload is %d bytes", choice.label, size)
+            continue
+        buttons.append(InlineKeyboardButton(choice.label, callback_data=choice.action))
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(rows(buttons))
+
+
+def rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    """Even rows that fit a phone: numbers (pain 0-10) up to 6 a row (6 + 5); other buttons
+    3 a row when short, 2 when longer, 1 when long."""
+    labels = [button.text for button in buttons]
+    longest = max(len(label) for label in labels)
+    if all(label.isdigit() for label in labels):
+        per_row = 6
+    else:
+        per_row = 3 if longest <= 14 else 2 if longest <= 24 else 1
+    count = -(-len(buttons) // per_row)  # rows needed
+    size, extra = divmod(len(buttons), count)  # the first `extra` rows get one more
+    out, start = [], 0
+    for row in range(count):
+        end = start + size + (1 if row < extra else 0)
+        out.append(buttons[start:end])
+        start = end
+    return out
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Parts of at most `limit` UTF-16 units, cut at a paragraph, line or word when possible."""
+    text = text.strip()
+    parts = []
+    while _u16(text) > limit:
+        cut = min(len(text), limit)
+        while _u16(text[:cut]) > limit:
+            cut -= 1
+        for separator in ("\n\n", "\n", " "):
+            at = text.rfind(separator, 0, cut)
+            if at > cut // 2:
+                cut = at
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].strip()
+    return parts + [text] if text else parts
+
+
+def _u16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# -- errors and secrets -------------------------------------------------------------------------
+
+def _seconds(exc: TelegramRetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 flags the int -> timedelta change to come
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the bot token in log records: message, arguments and traceback alike."""
+
+    MASK = "<telegram-token>"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, self.MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record: logging reports it itself
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+_redactor = RedactSecrets()
+_GUARDED = ("httpx", "httpcore", "telegram", "tornado", __name__)
+
+
+def protect(token: str) -> None:
+    """Keep the token out of every log line: a filter on the root handlers, and on the client
+    libraries' own loggers (for handlers added later)."""
+    _redactor.secrets.add(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redactor)
+    names = [n for n in logging.root.manager.loggerDict if n.startswith(_GUARDED)]
+    for name in {*names, "httpx", "telegram", __name__}:
+        logging.getLogger(name).addFilter(_redactor)
+
+
+def redact(text: str) -> str:
+    return _redactor.redact(text)
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+def _file_url(base_url: str) -> str:
+    """https://api.telegram.org/bot -> https://api.telegram.org/file/bot (the same pattern for
+    any Bot API server)."""
+    root = base_url[:-len("/bot")] if base_url.endswith("/bot") else base_url.rstrip("/")
+    return f"{root}/file/bot"
+
+
+def webhook_from_env(env: dict[str, str]) -> Webhook | None:
+    url = env.get("TELEGRAM_WEBHOOK_URL")
+    if not url:
+        return None
+    try:
+        port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
+    except ValueError:
+        raise ConfigError("TELEGRAM_WEBHOOK_PORT must be a port number") from None
+    return Webhook(url, env.get("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0"), port,
+                   env.get("TELEGRAM_WEBHOOK_SECRET") or None)
+
+
+def create(coach: Coach, args) -> TelegramAdapter:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ConfigError(f"{TOKEN_ENV} is not set. Create a bot with @BotFather in Telegram and "
+                          f"put its token in the environment or in a .env file: "
+                          f"{TOKEN_ENV}=123456:ABC...")
+    return TelegramAdapter(coach, token, os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
+                           webhook=webhook_from_env(dict(os.environ)))

@@ -1,0 +1,508 @@
+"""The coach on Telegram: the real python-telegram-bot client over 127.0.0.1 against the stand-in
+Bot API server (tests/standins/telegram_api.py), started the way `python bot.py` starts it."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import struct
+import sys
+import warnings
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+import adapters.telegram as tg
+from adapters.telegram import TelegramAdapter, keyboard, split_text
+from bot.app import ConfigError, build, main, platform_modules
+from bot.coach import Coach
+from bot.events import UserKey
+from bot.replies import Attachment, Choice, Reply
+from bot.timers import phases_for
+from bot.workout import todays_plan
+
+try:  # tests/ is on sys.path (no tests/__init__.py, pytest's default "prepend" import mode)
+    from standins.telegram_api import Call, FakeTelegram
+except ImportError:  # tests is a package
+    from tests.standins.telegram_api import Call, FakeTelegram
+
+# PTB 22 warns from inside its own RetryAfter that retry_after becomes a timedelta some day.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
+
+ROOT = Path(__file__).resolve().parent.parent
+ANA, BEN = 4242, 5353
+STEP = 10.0  # generous bound on every wait
+MENU = ["start", "session", "pain", "progress", "settings", "help", "stop"]
+
+
+def _png(width: int = 4, height: int = 3) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+    raw = b"".join(b"\x00" + b"\x00\x80\xff" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
+
+
+class Telegram:
+    """The stand-in server, the coach and its Telegram adapter, running."""
+
+    def __init__(self, fake: FakeTelegram, coach: Coach, adapter: TelegramAdapter) -> None:
+        self.fake = fake
+        self.coach = coach
+        self.adapter = adapter
+        self.pressed: list[str] = []  # every callback query id a person made
+        self.replies: list[tuple[UserKey, Reply]] = []  # every Reply the core handed over
+        send = adapter.send
+
+        async def recorded(user: UserKey, reply: Reply, context: object | None) -> None:
+            self.replies.append((user, reply))
+            await send(user, reply, context)
+
+        adapter.send = recorded
+
+    def key(self, user_id: int) -> UserKey:
+        return UserKey("telegram", str(user_id))
+
+    async def says(self, user_id: int, text: str, expect: str) -> Call:
+        """The person types `text`; returns the first message from then on containing `expect`."""
+        since = len(self.fake.calls)
+        self.fake.user_text(user_id, text)
+        return await self.fake.wait_for_text(user_id, expect, timeout=STEP, since=since)
+
+    async def presses(self, user_id: int, label: str, expect: str) -> Call:
+        """The person taps the newest button labelled `label`."""
+        since = len(self.fake.calls)
+        self.pressed.append(self.fake.press(user_id, label))
+        return await self.fake.wait_for_text(user_id, expect, timeout=STEP, since=since)
+
+    async def onboards(self, user_id: int) -> None:
+        """/start and the whole onboarding by buttons, a time and a city typed in."""
+        await self.says(user_id, "/start", "not: a doctor")
+        await self.presses(user_id, "Got it, let's go", "question 1 of 11")
+        for number in range(2, 12):
+            await self.presses(user_id, "No", f"question {number} of 11")
+        await self.presses(user_id, "No", "How much does your back hurt")
+        await self.presses(user_id, "3", "hamstrings")
+        await self.presses(user_id, "Reached it easily", "What time")
+        await self.says(user_id, "07:30", "which time zone")
+        await self.says(user_id, "Berlin", "You're all set")
+
+    async def trains(self, user_id: int) -> None:
+        """"Start session", then Done on every paced set until the pain question."""
+        mark = len(self.fake.calls)
+        self.fake.user_text(user_id, "start session")
+        while True:
+            call = await self.fake.wait_for(
+                lambda c: c.ok and c.chat_id == user_id and c.method == "sendMessage"
+                and ('Say "done"' in c.text or "How is your back now" in c.text),
+                timeout=STEP * 3, since=mark)
+            mark = self.fake.calls.index(call) + 1
+            if "How is your back now" in call.text:
+                return
+            await self.coach.settled(self.key(user_id))
+            self.pressed.append(self.fake.user_press(user_id, call.message_id,
+                                                     _data(call, "Done")))
+
+
+def _data(call: Call, label: str) -> str:
+    return next(data for row in call.keyboard for text, data in row if text == label)
+
+
+@contextlib.asynccontextmanager
+async def coach_on_telegram(tmp_path: Path, time_scale: float = 600) -> AsyncIterator[Telegram]:
+    """What `python bot.py telegram` does (app.serve), with the stand-in's URL."""
+    async with FakeTelegram() as fake:
+        coach = build(tmp_path / "coach.db", time_scale)
+        adapter = TelegramAdapter(coach, fake.token, fake.base_url, poll_timeout=1)
+        coach.s.delivery.register(adapter)
+        await asyncio.wait_for(adapter.start(), STEP)
+        await coach.start()
+        harness = Telegram(fake, coach, adapter)
+        try:
+            yield harness
+        finally:
+            await asyncio.wait_for(adapter.stop(), STEP)
+            await coach.shutdown()
+            coach.s.store.close()
+        assert fake.unknown == [], f"methods the stand-in does not know: {fake.unknown}"
+        assert all(fake.answered(cq) for cq in harness.pressed), "a button press was left spinning"
+
+
+# -- the whole conversation --------------------------------------------------------------------
+
+async def test_new_person_onboards_trains_and_reports_pain_by_buttons(tmp_path):
+    async with coach_on_telegram(tmp_path, time_scale=600) as t:
+        fake = t.fake
+        commands = next(iter(fake.commands.values()))
+        assert [c["command"] for c in commands] == MENU
+        assert all(c["description"] for c in commands)
+
+        await t.onboards(ANA)
+        user = t.coach.s.store.find_user(t.key(ANA))
+        assert user.name == "Ana" and user.baseline_pain == 3 and user.timezone == "Europe/Berlin"
+
+        await t.trains(ANA)
+        texts = fake.texts(ANA)
+        for n in range(1, 8):
+            assert any(text.startswith(f"{n}/7 · ") for text in texts), n
+        assert any(text.startswith("Hold 10 s · ") and "rep 4/10" in text for text in texts)
+        # the live countdown edits its cue in place, buttons kept (identical edits are fine)
+        edits = fake.calls_of("editMessageText", ANA)
+        assert any(" s left" in c.text for c in edits if c.ok)
+        assert all(c.keyboard for c in edits if c.ok)
+        assert all(c.ok or "not modified" in (c.description or "") for c in edits)
+        cues = {c.message_id for c in fake.calls_of("sendMessage", ANA)}
+        assert all(c.message_id in cues for c in edits)
+        # the pain question: 0-10 in two rows, 6 + 5
+        assert [len(row) for row in fake.keyboard(ANA)] == [6, 5]
+        await t.presses(ANA, "2", "Noted: pain 2/10")
+
+        mark = len(t.replies)
+        await t.says(ANA, "progress", "Your progress")
+        await t.coach.settled(t.key(ANA))
+        images = [reply.image.data for _, reply in t.replies[mark:] if reply.image]
+        photos = [c.params["photo"].data for c in fake.calls_of("sendPhoto", ANA, ok=True)]
+        assert photos == images  # a chart, when the coach draws one, goes as a photo
+
+        user = t.coach.s.store.find_user(t.key(ANA))
+        exported = t.coach.s.store.export_user(user)
+        assert [w["status"] for w in exported["workouts"]] == ["done"]
+        assert [(p["score"], p["kind"]) for p in exported["pain_reports"]] == [(2, "after")]
+        assert not fake.calls_of("sendMessage", ok=False)
+
+
+# -- replies through the adapter: photos, files, long texts, slots -----------------------------
+
+async def test_a_picture_goes_as_a_photo_and_files_as_documents(tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake = t.fake
+        fake.add_chat(ANA)
+        chart = Attachment("progress.png", _png(), "image/png")
+        export = Attachment("my-data.json", b'{"pain": [3, 2]}', "application/json")
+        buttons = (Choice("Start session", "session"), Choice("Help", "help"))
+        reply = Reply("Your week", buttons, image=chart, files=(export,))
+        await t.adapter.send(t.key(ANA), reply, None)
+        photo, = fake.calls_of("sendPhoto", ANA, ok=True)
+        assert photo.params["photo"].data == chart.data and photo.text == "Your week"
+        assert photo.params["photo"].filename == "progress.png"
+        assert not photo.keyboard  # the buttons go on the last message
+        document, = fake.calls_of("sendDocument", ANA, ok=True)
+        assert document.params["document"].data == export.data
+        assert document.message["document"]["file_name"] == "my-data.json"
+        assert document.keyboard == [[("Start session", "session"), ("Help", "help")]]
+
+        long_text = "A chart needs words. " * 80  # too long for a caption: photo, then text
+        await t.adapter.send(t.key(ANA), Reply(long_text, image=chart), None)
+        assert fake.calls_of("sendPhoto", ANA, ok=True)[-1].text is None
+        assert fake.texts(ANA)[-1] == long_text.strip()
+
+
+async def test_a_retried_reply_does_not_repeat_the_parts_that_went_out(tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake = t.fake
+        fake.add_chat(ANA)
+        chart = Attachment("progress.png", _png(), "image/png")
+        fake.fail_next("sendMessage", 502)  # the photo goes out, the text after it fails once
+        reply = Reply("Your week, in words. " * 80, (Choice("OK", "ok"),), image=chart)
+        assert await t.coach.s.delivery.send(t.key(ANA), reply)
+        assert len(fake.calls_of("sendPhoto", ANA)) == 1
+        assert [c.status for c in fake.calls_of("sendMessage", ANA)] == [502, 200]
+        assert fake.keyboard(ANA) == [[("OK", "ok")]]
+
+
+async def test_long_texts_are_split_with_the_keyboard_on_the_last_part(tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake = t.fake
+        fake.add_chat(ANA)
+        paragraphs = [f"Paragraph {n}: " + ("steady breathing, long spine. " * 20).strip()
+                  for n in range(12)]
+        text = "\n\n".join(paragraphs)
+        assert len(text) > 4096
+        await t.adapter.send(t.key(ANA), Reply(text, (Choice("OK", "ok"),)), None)
+        sent = fake.calls_of("sendMessage", ANA, ok=True)
+        assert len(sent) == 2 and all(len(c.text) <= 4096 for c in sent)
+        assert "\n\n".join(c.text for c in sent) == text
+        assert not sent[0].keyboard and sent[1].keyboard == [[("OK", "ok")]]
+
+
+def test_split_text_respects_the_limit_in_utf16_units():
+    emoji = "🙂" * 3000  # 2 UTF-16 units each
+    parts = split_text(emoji)
+    assert [len(p.encode("utf-16-le")) // 2 for p in parts] == [4096, 1904]
+    assert "".join(parts) == emoji
+    assert split_text("short") == ["short"] and split_text("  ") == []
+
+
+async def test_slot_edits_and_identical_edits_are_fine(tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake, key = t.fake, t.key(ANA)
+        fake.add_chat(ANA)
+        controls = (Choice("Pause", "pause@w1"), Choice("Stop", "stop@w1"))
+        await t.adapter.send(key, Reply("Hold 10 s", controls, slot="timer", kind="cue"), None)
+        tick = Reply("Hold · 9 s left", controls, slot="timer", edit=True, kind="countdown")
+        await t.adapter.send(key, tick, None)
+        await t.adapter.send(key, tick, None)  # "message is not modified": not an error
+        edit = fake.calls_of("editMessageText", ANA, ok=True)[0]
+        assert edit.message_id == fake.calls_of("sendMessage", ANA)[0].message_id
+        assert fake.keyboard(ANA) == [[("Pause", "pause@w1"), ("Stop", "stop@w1")]]
+        assert fake.texts(ANA) == ["Hold 10 s", "Hold · 9 s left"]
+        # a countdown with no cue to edit is dropped, not sent as a new message
+        orphan = Reply("Rest · 2 s left", slot="other", edit=True, kind="countdown")
+        await t.adapter.send(key, orphan, None)
+        assert len(fake.calls_of("sendMessage", ANA)) == 1
+
+
+def test_keyboards_fit_a_phone_and_never_carry_long_payloads(caplog):
+    pain = keyboard(tuple(Choice(str(n), f"pain:{n}@after") for n in range(11)))
+    assert [len(row) for row in pain.inline_keyboard] == [6, 5]
+    controls = keyboard(tuple(Choice(label, label.lower()) for label in
+                              ("Pause", "+10 s", "Skip rest", "Skip exercise", "Stop")))
+    assert [len(row) for row in controls.inline_keyboard] == [3, 2]
+    long_labels = keyboard((Choice("Resume from Hamstring stretch", "a"),
+                            Choice("Finish and report pain", "b")))
+    assert [len(row) for row in long_labels.inline_keyboard] == [1, 1]
+    yes_no = keyboard((Choice("Yes", "yes@s0"), Choice("No", "no@s0")))
+    assert [len(row) for row in yes_no.inline_keyboard] == [2]
+    with caplog.at_level(logging.WARNING, logger="adapters.telegram"):
+        kept = keyboard((Choice("Fine", "ok"), Choice("Too long", "x" * 65)))
+    assert [[b.callback_data for b in row] for row in kept.inline_keyboard] == [["ok"]]
+    assert "65 bytes" in caplog.text
+    assert keyboard(()) is None
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+async def test_a_429_is_waited_out_then_the_message_arrives(tmp_path):
+    async with coach_on_telegram(tmp_path, time_scale=1) as t:
+        fake = t.fake
+        fake.fail_next("sendMessage", 429, retry_after=1)
+        reply = await t.says(ANA, "/start", "not: a doctor")
+        refused, delivered = fake.calls_of("sendMessage", ANA)
+        assert refused.status == 429 and delivered is reply
+        assert reply.time - refused.time >= 1.0
+        assert fake.texts(ANA) == [reply.text]  # once, not twice
+
+
+async def test_a_blocked_person_gets_nothing_more_and_their_reminders_stop(tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake, store = t.fake, t.coach.s.store
+        await t.onboards(ANA)
+        assert store.find_user(t.key(ANA)).reminders_on == 1
+        delivered = len(fake.sent_to(ANA))
+        fake.block(ANA)
+        fake.user_text(ANA, "progress")
+        await fake.wait_for_call("sendMessage", ANA, ok=False, timeout=STEP)
+        await fake.wait_until(lambda: store.find_user(t.key(ANA)).reminders_on == 0, timeout=STEP)
+        row = store.db.execute("SELECT unreachable_reason FROM users WHERE id = ?",
+                               [store.find_user(t.key(ANA)).id]).fetchone()
+        assert "blocked" in row[0]
+        assert await t.coach.s.delivery.send(t.key(ANA), Reply("Time to train!")) is False
+        assert len(fake.sent_to(ANA)) == delivered
+        assert all(c.status == 403 for c in fake.calls[-2:] if c.method == "sendMessage")
+
+
+async def test_a_stale_button_is_answered_and_the_current_question_shown(tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake = t.fake
+        await t.says(ANA, "/start", "not: a doctor")
+        first = await t.presses(ANA, "Got it, let's go", "question 1 of 11")
+        await t.presses(ANA, "No", "question 2 of 11")
+        since = len(fake.calls)
+        stale = fake.user_press(ANA, first.message_id, _data(first, "No"))
+        t.pressed.append(stale)
+        note = await fake.wait_for_text(ANA, "That question has passed", timeout=STEP, since=since)
+        answer = next(c for c in fake.calls[since:] if c.method == "answerCallbackQuery")
+        assert answer.params["callback_query_id"] == stale and answer.ok
+        assert fake.calls.index(answer) < fake.calls.index(note)  # answered before the coach spoke
+        current = await fake.wait_for_text(ANA, "question 2 of 11", timeout=STEP, since=since)
+        assert current.keyboard == [[("Yes", "yes@s1"), ("No", "no@s1")]]
+        assert not any("question 3 of 11" in text for text in fake.texts(ANA))
+
+
+async def test_in_a_group_the_coach_asks_for_a_private_chat(tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake = t.fake
+        for command in ("/start@standin_bot", "/session@standin_bot", "/pain@standin_bot 6"):
+            since = len(fake.calls)
+            update = fake.group_text(BEN, command)
+            group = update.message.chat.id
+            note = await fake.wait_for_text(group, "private chat", timeout=STEP, since=since)
+            assert note.message["reply_to_message"]["message_id"] == update.message.message_id
+        fake.group_text(BEN, "/start@some_other_bot")
+        fake.user_text(ANA, "/start")  # a private chat goes on meanwhile
+        await fake.wait_for_text(ANA, "not: a doctor", timeout=STEP)
+        assert len(fake.texts(group)) == 3 and not fake.sent_to(BEN)
+        assert not t.coach.workouts
+        ben = t.coach.s.store.find_user(t.key(BEN))
+        assert ben is None or (ben.state == "new" and not t.coach.s.store.pain_reports(ben.id))
+
+
+async def test_the_token_never_reaches_the_logs(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    for name in ("adapters.telegram", "httpx", "httpcore", "telegram"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    async with coach_on_telegram(tmp_path) as t:
+        token = t.fake.token
+        await t.says(ANA, "/start", "not: a doctor")
+        await t.presses(ANA, "Got it, let's go", "question 1 of 11")
+        t.fake.fail_next("sendMessage", 500)
+        await t.presses(ANA, "No", "question 2 of 11")  # a 5xx, retried: logged with its reason
+    records = [r for r in caplog.records
+               if r.name.startswith(("httpx", "telegram", "adapters", "bot"))]
+    assert any(r.name == "httpx" and "HTTP Request" in r.getMessage() for r in records)
+    assert any("<telegram-token>" in r.getMessage() for r in records)  # redacted, not dropped
+    assert any("try 1" in r.getMessage() for r in records)
+    assert token not in caplog.text
+    assert all(token not in r.getMessage() for r in caplog.records)
+
+
+async def test_a_wrong_token_is_a_plain_config_error_without_the_token(tmp_path):
+    async with FakeTelegram() as fake:
+        coach = build(tmp_path / "coach.db")
+        wrong = "987654321:ThisIsNotTheRightTokenAtAll"
+        adapter = TelegramAdapter(coach, wrong, fake.base_url)
+        with pytest.raises(ConfigError) as raised:
+            await adapter.start()
+        assert wrong not in str(raised.value) and "TELEGRAM_TOKEN" in str(raised.value)
+        coach.s.store.close()
+
+
+def test_missing_token_is_a_config_error_and_the_subcommand_exists(monkeypatch, tmp_path):
+    assert platform_modules()["telegram"] is tg
+    monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
+    coach = build(tmp_path / "coach.db")
+    with pytest.raises(ConfigError, match="TELEGRAM_TOKEN is not set.*BotFather"):
+        tg.create(coach, None)
+    monkeypatch.setenv("TELEGRAM_TOKEN", "1:abc")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/bot")
+    adapter = tg.create(coach, None)
+    assert adapter.app.bot.base_url == "http://127.0.0.1:9/bot1:abc"
+    assert adapter.app.bot.base_file_url == "http://127.0.0.1:9/file/bot1:abc"
+    with warnings.catch_warnings():  # reading job_queue when there is none warns
+        warnings.simplefilter("ignore")
+        assert adapter.app.job_queue is None and adapter.webhook is None
+    coach.s.store.close()
+
+
+def test_bot_py_telegram_without_a_token_says_so_plainly(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    assert main(["telegram", "--db", str(tmp_path / "coach.db")]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot start: TELEGRAM_TOKEN is not set" in err and "Traceback" not in err
+
+
+async def test_bot_py_runs_the_telegram_bot_until_terminated(tmp_path):
+    """`python bot.py` with TELEGRAM_TOKEN set and no subcommand: the Telegram bot, here pointed
+    at the stand-in; SIGTERM ends it cleanly."""
+    async with FakeTelegram() as fake:
+        env = {**os.environ, "TELEGRAM_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
+               "LOG_LEVEL": "INFO"}
+        env.pop("DISCORD_TOKEN", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "bot.py", "--db", str(tmp_path / "coach.db"), "--time-scale", "600",
+            cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await fake.wait_for_call("setMyCommands", timeout=STEP * 3)
+            fake.user_text(ANA, "/start")
+            await fake.wait_for_text(ANA, "not: a doctor", timeout=STEP)
+        finally:
+            process.terminate()
+            out, err = await asyncio.wait_for(process.communicate(), STEP)
+        assert process.returncode == 0, err.decode()
+        assert b"Traceback" not in err and fake.token.encode() not in out + err
+        assert b"HTTP Request" not in err  # httpx's request lines stay quiet
+        assert fake.unknown == []
+
+
+# -- pacing ------------------------------------------------------------------------------------
+
+RATE_SCALE = 100  # a whole workout (about 800 s of clock time) in about 8 s
+
+
+async def test_a_workout_never_sends_more_than_one_message_a_second_to_a_chat(tmp_path):
+    async with coach_on_telegram(tmp_path, time_scale=RATE_SCALE) as t:
+        fake = t.fake
+        await t.onboards(ANA)
+        start = len(fake.calls)
+        user = t.coach.s.store.find_user(t.key(ANA))
+        cues = sum(len(phases_for(stage.plan, t.coach.s.programme.rules))
+                   for _, stage in todays_plan(t.coach.s, user))
+        await t.trains(ANA)
+        workout = [c for c in fake.calls[start:] if c.chat_id == ANA and c.method in
+                   ("sendMessage", "editMessageText")]
+        sent_cues = [c for c in workout if c.method == "sendMessage" and c.ok
+                     and any(label == "Stop" for row in c.keyboard for label, _ in row)]
+        assert len(sent_cues) == cues  # every cue arrived
+        # The core spaces sends at least one clock second (1/S s real) apart; when a request
+        # lands at the server also depends on loopback latency, which varies by a millisecond or
+        # so (measured: gaps down to 0.6 of a window, typically 0.9). So: no two calls within
+        # half a second, and no more than N + 1 within any N seconds.
+        second = 1 / RATE_SCALE
+        assert fake.max_rate(ANA, window=second * 0.5) <= 1
+        assert fake.max_rate(ANA, window=second * 10) <= 11
+        assert fake.max_rate(ANA, window=second * 60) <= 61
+        assert len(workout) > 300  # the countdown kept being shown
+
+
+# -- webhook -----------------------------------------------------------------------------------
+
+class WebhookFake(FakeTelegram):
+    """The stand-in plus setWebhook (it only speaks what polling bots need)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.webhooks: list[dict] = []
+        self._handlers["setWebhook"] = self._set_webhook
+        self._by_lower["setwebhook"] = "setWebhook"
+
+    async def _set_webhook(self, params: dict) -> bool:
+        self.webhooks.append(params)
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_webhook_mode_receives_a_posted_update(tmp_path):
+    async with WebhookFake() as fake:
+        coach = build(tmp_path / "coach.db", 600)
+        port = _free_port()
+        hook = tg.Webhook(f"https://coach.example.org/tg-hook", "127.0.0.1", port, "s3cret")
+        adapter = TelegramAdapter(coach, fake.token, fake.base_url, webhook=hook)
+        coach.s.delivery.register(adapter)
+        await asyncio.wait_for(adapter.start(), STEP)
+        try:
+            assert fake.webhooks[0]["url"] == hook.url
+            assert fake.webhooks[0]["secret_token"] == "s3cret"
+            update = fake.user_text(ANA, "/start")  # makes the chat; nobody polls the queue
+            body = json.dumps(update.to_dict(), default=str)
+            url = f"http://127.0.0.1:{port}/tg-hook"
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, data=body, headers={
+                        "Content-Type": "application/json"}) as refused:
+                    assert refused.status == 403  # no secret: not from Telegram
+                async with http.post(url, data=body, headers={
+                        "Content-Type": "application/json",
+                        "X-Telegram-Bot-Api-Secret-Token": "s3cret"}) as accepted:
+                    assert accepted.status == 200
+            await fake.wait_for_text(ANA, "not: a doctor", timeout=STEP)
+            assert not fake.calls_of("getUpdates")
+        finally:
+            await asyncio.wait_for(adapter.stop(), STEP)
+            await coach.shutdown()
+            coach.s.store.close()
+        assert fake.unknown == []
