@@ -143,7 +143,7 @@ class Coach:
         if is_onboarding(user.state):
             return self._onboarding(user, intent)
         if intent.verb == "help":
-            return [Reply(self.t("menu.help"))] + self.prompt(user)
+            return self._help(user)
         if intent.verb == "start" and user.state != READY:
             name = f", {user.name}" if user.name else ""
             return [Reply(self.t("menu.welcome_back", name=name))] + self.prompt(user)
@@ -190,6 +190,12 @@ class Coach:
         return Reply(self.t(key), (Choice(self.t("buttons.start_session"), button("session")),
                                    Choice(self.t("buttons.progress"), button("progress")),
                                    Choice(self.t("buttons.help"), button("help"))))
+
+    def _help(self, user: User) -> list[Reply]:
+        """The help text; between workouts it carries the menu's buttons in the same message."""
+        if user.state == READY:
+            return [Reply(self.t("menu.help"), self.menu().choices)]
+        return [Reply(self.t("menu.help"))] + self.prompt(user)
 
     def _unknown(self, user: User, hint_key: str) -> list[Reply]:
         return [Reply(self.t("menu.unknown", hint=self.t(hint_key)))] + self.prompt(user)

@@ -44,9 +44,9 @@ def report(services: Services, user: User) -> list[Reply]:
     sessions: list[str] = []
     for exercise in services.programme.exercises:
         index = stages.get(exercise.id, 0)
-        lines.append(_ladder_line(services, user, exercise, index))
-        count = len(store.exercise_history(user.id, exercise.id))
-        sessions.append(f"{exercise.name} {count}")
+        history = store.exercise_history(user.id, exercise.id)  # read once, used twice
+        lines.append(_ladder_line(services, exercise, index, history))
+        sessions.append(f"{exercise.name} {len(history)}")
     lines.append(t("progress.sessions", sessions=", ".join(sessions)))
     scores = [str(p.score) for p in store.pain_reports(user.id) if p.kind == "after"][-5:]
     lines.append(t("progress.last_pain", scores=", ".join(scores)) if scores
@@ -54,25 +54,26 @@ def report(services: Services, user: User) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
-def _ladder_line(services: Services, user: User, exercise: Exercise, index: int) -> str:
+def _ladder_line(services: Services, exercise: Exercise, index: int,
+                 history: list[tuple[int, int, int]]) -> str:
     """"• Side plank: Knees down, 10 s holds (1/12)" and the next stage with what it takes."""
     t = services.texts
     index = max(0, min(index, len(exercise.stages) - 1))
     if index + 1 < len(exercise.stages):
         following = t("progress.next", stage=exercise.stages[index + 1].name,
-                      takes=_what_it_takes(services, user, exercise, index))
+                      takes=_what_it_takes(services, index, history))
     else:
         following = t("progress.top")
     return t("progress.line", name=exercise.name, stage=exercise.stages[index].name,
              position=index + 1, count=len(exercise.stages), next=following)
 
 
-def _what_it_takes(services: Services, user: User, exercise: Exercise, index: int) -> str:
-    """How many more comfortable sessions at this stage move it up, by the rules in content."""
+def _what_it_takes(services: Services, index: int, history: list[tuple[int, int, int]]) -> str:
+    """How many more comfortable sessions at this stage move it up, by the rules in content.
+    `history` is the exercise's (stage, pain after, pain before) per session, newest first."""
     rules, t = services.programme.rules, services.texts
     good = 0  # comfortable sessions in a row at this stage, newest first
-    for stage_index, pain_after, pain_before in services.store.exercise_history(user.id,
-                                                                                exercise.id):
+    for stage_index, pain_after, pain_before in history:
         if stage_index != index or pain_after > rules.up_max_pain or pain_after > pain_before:
             break
         good += 1
@@ -147,11 +148,7 @@ def find_exercise(programme: Programme, text: str) -> Exercise | None:
 
 def workout_days(services: Services, user: User) -> set[date]:
     """Local days on which the person finished at least one exercise."""
-    days = set()
-    for w in services.store.workouts(user.id):
-        if w["status"] in ("done", "stopped") and services.store.workout_exercises(w["id"]):
-            days.add(_local_day(w["started_at"], user))
-    return days
+    return {_local_day(started, user) for started in services.store.training_starts(user.id)}
 
 
 def streak(days: set[date], today: date) -> int:

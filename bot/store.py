@@ -182,15 +182,26 @@ class Store:
         return _user(row) if row else None
 
     def user_by_id(self, user_id: int) -> User:
-        return _user(self.db["users"].get(user_id))
+        rows = self._rows("select * from users where id = ?", (user_id,))
+        if not rows:
+            raise KeyError(f"no user {user_id}")
+        return _user(rows[0])
 
     def _row_by_key(self, key: UserKey) -> dict[str, Any] | None:
-        rows = list(self.db["users"].rows_where(
-            "platform = ? and platform_id = ?", [key.platform, key.id], limit=1))
+        rows = self._rows("select * from users where platform = ? and platform_id = ? limit 1",
+                          (key.platform, key.id))
         return rows[0] if rows else None
 
     def update_user(self, user_id: int, **fields: Any) -> None:
-        self.db["users"].update(user_id, fields)
+        """Plain SQL on the hot path: sqlite-utils re-reads the schema on every call."""
+        assignments = ", ".join(f'"{name}" = ?' for name in fields)
+        self.db.conn.execute(f"update users set {assignments} where id = ?",
+                             [*fields.values(), user_id])
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.db.conn.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
     def set_state(self, user_id: int, state: str) -> None:
         self.update_user(user_id, state=state)
@@ -201,8 +212,9 @@ class Store:
     # -- stages -------------------------------------------------------------------------------
 
     def stages(self, user_id: int) -> dict[str, int]:
-        rows = self.db["stages"].rows_where("user_id = ?", [user_id])
-        return {r["exercise_id"]: r["stage_index"] for r in rows}
+        rows = self.db.conn.execute(
+            "select exercise_id, stage_index from stages where user_id = ?", (user_id,))
+        return dict(rows.fetchall())
 
     def init_stages(self, user_id: int, exercise_ids: Iterable[str], now: datetime) -> None:
         """Everyone starts at the first stage of every ladder; existing stages are kept."""
@@ -236,14 +248,16 @@ class Store:
 
     def add_pain(self, user_id: int, score: int, kind: str, now: datetime,
                  workout_id: int | None = None) -> None:
-        self.db["pain_reports"].insert(
-            {"user_id": user_id, "at": now.isoformat(), "score": score, "kind": kind,
-             "workout_id": workout_id})
+        self.db.conn.execute(
+            "insert into pain_reports (user_id, at, score, kind, workout_id) values (?, ?, ?, ?, ?)",
+            (user_id, now.isoformat(), score, kind, workout_id))
 
     def pain_reports(self, user_id: int) -> list[PainReport]:
-        rows = self.db["pain_reports"].rows_where("user_id = ?", [user_id], order_by="id")
-        return [PainReport(datetime.fromisoformat(r["at"]), r["score"], r["kind"], r["workout_id"])
-                for r in rows]
+        rows = self.db.conn.execute(
+            "select at, score, kind, workout_id from pain_reports where user_id = ? order by id",
+            (user_id,))
+        return [PainReport(datetime.fromisoformat(at), score, kind, workout_id)
+                for at, score, kind, workout_id in rows]
 
     def latest_pain(self, user_id: int) -> PainReport | None:
         reports = self.pain_reports(user_id)
@@ -268,7 +282,9 @@ class Store:
         return list(self.db["workouts"].rows_where("status = ?", [status], order_by="id"))
 
     def save_position(self, workout_id: int, position: dict[str, Any]) -> None:
-        self.db["workouts"].update(workout_id, {"position": json.dumps(position)})
+        """Called on every timer phase: plain SQL, no schema look-ups."""
+        self.db.conn.execute("update workouts set position = ? where id = ?",
+                             (json.dumps(position), workout_id))
 
     def set_workout_status(self, workout_id: int, status: str, now: datetime | None = None) -> None:
         fields: dict[str, Any] = {"status": status}
@@ -298,7 +314,16 @@ class Store:
         return rows[0] if rows else None
 
     def workouts(self, user_id: int) -> list[dict[str, Any]]:
-        return list(self.db["workouts"].rows_where("user_id = ?", [user_id], order_by="id"))
+        return self._rows("select * from workouts where user_id = ? order by id", (user_id,))
+
+    def training_starts(self, user_id: int) -> list[str]:
+        """Start times of finished workouts in which at least one exercise was done or skipped."""
+        rows = self.db.conn.execute(
+            """select w.started_at from workouts w where w.user_id = ?
+               and w.status in ('done', 'stopped')
+               and exists (select 1 from workout_exercises we where we.workout_id = w.id)""",
+            (user_id,))
+        return [r[0] for r in rows]
 
     def exercise_history(self, user_id: int, exercise_id: str) -> list[tuple[int, int, int]]:
         """(stage_index, pain_after, pain_before) of reported workouts that completed this
