@@ -68,7 +68,11 @@ def platform_modules() -> dict[str, ModuleType]:
 
     found = {}
     for info in pkgutil.iter_modules(adapters.__path__):
-        module = importlib.import_module(f"adapters.{info.name}")
+        try:
+            module = importlib.import_module(f"adapters.{info.name}")
+        except ImportError as exc:  # one broken platform must not stop the others
+            log.warning("platform %s is unavailable: %s", info.name, exc)
+            continue
         if hasattr(module, "NAME") and hasattr(module, "create"):
             found[module.NAME] = module
     return found

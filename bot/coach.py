@@ -16,6 +16,7 @@ from . import progress
 from .events import Command, Event, UserKey
 from .intents import Intent, button, parse
 from .onboarding import RED_FLAG_PREFIX, READY, Onboarding, is_onboarding, pain_buttons, tag_for
+from .pain import clinician_advice
 from .progression import Session, after_workout
 from .replies import Choice, Reply
 from .services import Services
@@ -99,7 +100,12 @@ class Coach:
         """After a restart: offer everyone whose workout was cut off to resume or finish."""
         for row in self.s.store.workouts_with_status("running"):
             self.s.store.set_workout_status(row["id"], "interrupted")
-        for row in self.s.store.workouts_with_status("interrupted"):
+        newest: dict[int, dict] = {}
+        for row in self.s.store.workouts_with_status("interrupted"):  # oldest first
+            if row["user_id"] in newest:  # an older cut-off workout nobody came back to
+                self.s.store.set_workout_status(newest[row["user_id"]]["id"], "abandoned")
+            newest[row["user_id"]] = row
+        for row in newest.values():
             user = self.s.store.user_by_id(row["user_id"])
             if user.state in (WORKOUT, INTERRUPTED):
                 self.s.store.set_state(user.id, INTERRUPTED)
@@ -131,9 +137,9 @@ class Coach:
 
     async def _route(self, event: Event, name: str) -> list[Reply]:
         intent = parse(event)
-        user = self.s.store.user(event.user, self.s.clock.now(), name)
-        if not event.private:
+        if not event.private:  # before any lookup: a bystander in a group leaves no trace
             return [Reply(self.t("menu.private_only"))]
+        user = self.s.store.user(event.user, self.s.clock.now(), name)
         if intent.tag is not None and intent.tag != self._tag(user):
             return [Reply(self.t("menu.stale_button"))] + self.prompt(user)
         if intent.verb in self.routes:
@@ -215,9 +221,10 @@ class Coach:
         return self._unknown(user, "hints.onboarding")
 
     def _rescreen(self, user: User) -> list[Reply]:
-        session = self.workouts.get(user.key)
-        if session is not None:
-            return [Reply(self.t("menu.not_now", hint=self.t("hints.workout")))]
+        """Not while a workout runs or waits for its pain answer: that answer would be lost."""
+        if user.state in (WORKOUT, PAIN_AFTER, INTERRUPTED):
+            return [Reply(self.t("menu.not_now", hint=self.t("hints.rescreen_later")))] + \
+                self.prompt(user)
         return self.onboarding.restart_screen(user)
 
     # -- ready: between workouts --------------------------------------------------------------
@@ -239,10 +246,7 @@ class Coach:
 
     def _adhoc_pain(self, user: User, score: int) -> list[Reply]:
         self.s.store.add_pain(user.id, score, "adhoc", self.s.clock.now())
-        replies = [Reply(self.t("pain.noted_any", score=score))]
-        if score >= self.s.programme.rules.see_clinician_pain:
-            replies.append(Reply(self.t("pain.clinician", score=score)))
-        return replies
+        return [Reply(self.t("pain.noted_any", score=score))] + clinician_advice(self.s, score)
 
     def _start_workout(self, user: User) -> list[Reply]:
         if user.state != READY:
@@ -308,7 +312,7 @@ class Coach:
         return [Reply(self.t("pain.reask"), pain_buttons("after"))]
 
     def _record_pain_after(self, user: User, score: int) -> list[Reply]:
-        store, now, rules = self.s.store, self.s.clock.now(), self.s.programme.rules
+        store, now = self.s.store, self.s.clock.now()
         workout = store.awaiting_pain_workout(user.id)
         replies = [Reply(self.t("pain.noted", score=score))]
         if workout is not None:
@@ -317,8 +321,7 @@ class Coach:
             replies += self._apply_progression(user, workout, score)
         else:
             store.add_pain(user.id, score, "adhoc", now)
-        if score >= rules.see_clinician_pain:
-            replies.append(Reply(self.t("pain.clinician", score=score)))
+        replies += clinician_advice(self.s, score)
         store.set_state(user.id, READY)
         user.state = READY
         return replies + [self.menu()]
@@ -332,9 +335,10 @@ class Coach:
         stages = store.stages(user.id)
         history = {e: [Session(st, pain, before) for st, pain, before in
                        store.exercise_history(user.id, e)] for e in done}
+        held_by_morning = self.hold_up(user)
         verdict = after_workout(programme.rules, score, history, stages,
                                 {e.id: len(e.stages) for e in programme.exercises},
-                                hold_up=self.hold_up(user))
+                                hold_up=held_by_morning)
         replies = []
         for move in verdict.moves:
             exercise = programme.exercise(move.exercise_id)
@@ -351,7 +355,7 @@ class Coach:
         if not verdict.moves:
             key = "progression.none"
             if score <= self.s.programme.rules.up_max_pain:
-                key = "progression.building"
+                key = "progression.held_by_morning" if held_by_morning else "progression.building"
             elif verdict.held:
                 key = "progression.hold"
             replies.append(Reply(self.t(key, score=score)))

@@ -126,6 +126,8 @@ def _from_button(action: str) -> Intent:
     verb, _, arg = body.partition(":")
     if not re.fullmatch(r"[a-z_]{1,20}", verb):
         return Intent("unknown", raw=action)
+    if verb in ("pain", "number") and not (arg.isdigit() and 0 <= int(arg) <= 10):
+        return Intent(f"{verb}_invalid", arg[:40], tag or None, raw=action)  # a forged payload
     return Intent(verb, arg[:40], tag or None, raw=action)
 
 

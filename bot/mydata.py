@@ -87,6 +87,8 @@ class MyData:
         """"delete my data" asks; the confirmation buttons come back here as delete:yes / :no."""
         if user.state.startswith(CONFIRM) and intent.arg in (YES, NO):
             return await self._erase(user) if intent.arg == YES else self._keep(user)
+        if user.key in self.coach.workouts:  # a running timer would race the question
+            return [Reply(self.t("delete.not_during_workout"))]
         if not user.state.startswith(CONFIRM):
             self._set(user, CONFIRM + user.state)
         return self.question(user)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from . import localtime
 from .intents import Intent, button
+from .pain import clinician_advice
 from .replies import Choice, Reply
 from .screening import CLEAR, URGENT, verdict
 from .services import Services
@@ -121,7 +122,8 @@ class Onboarding:
         score = int(intent.arg)
         self.s.store.update_user(user.id, baseline_pain=score)
         self._set(user, HAMSTRING)
-        return [Reply(self.t("pain.baseline_noted", score=score))] + self.question(user)
+        return ([Reply(self.t("pain.baseline_noted", score=score))]
+                + clinician_advice(self.s, score) + self.question(user))
 
     def _hamstring(self, user: User, intent: Intent) -> list[Reply] | None:
         if intent.verb != "ham" or intent.arg not in ("ok", "tight", "nerve"):

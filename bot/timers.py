@@ -134,7 +134,8 @@ class PhaseRunner:
     # -- controls (called by the coach while `run` is waiting) --------------------------------
 
     def pause(self) -> bool:
-        if self.paused or self._outcome:
+        phase = self.current
+        if self.paused or self._outcome or (phase is not None and phase.kind == PACED):
             return False
         self._remaining_when_paused = (max(0.0, self.deadline - self.clock.monotonic())
                                        if self._running else None)

@@ -76,7 +76,9 @@ class WorkoutSession:
         self.stopping = False
         self.task: asyncio.Task[None] | None = None
         self.changed = asyncio.Event()  # set whenever the person may be waited for
-        self._pending: list[str] = []  # controls said before the exercise's timer existed
+        # Controls said between two exercises' timers, applied to the next one.
+        self._pending_pause = False
+        self._pending_skip = False
         self.tag = f"w{workout_id}"
         # Exercises chain on deadlines too: the next one starts where the last one was planned
         # to end, so sending an exercise card does not push the rest of the workout later.
@@ -113,17 +115,25 @@ class WorkoutSession:
         number = self.position.exercise + 1
         if self.position.phase == 0:
             await self._say(self._exercise_card(number, exercise, stage))
+        if self.stopping:  # "stop" said while the card was on its way
+            return STOPPED
         phases = phases_for(stage.plan, self.s.programme.rules)
-        self.runner = PhaseRunner(
+        runner = PhaseRunner(
             self.s.clock, phases,
             on_phase=lambda i, p, planned: self._on_phase(exercise, stage, i, p, planned),
             on_tick=self._on_tick if self.s.delivery.can_edit(self.user.key) else None,
             start_index=min(self.position.phase, len(phases) - 1))
-        for verb in self._pending:
-            self.control(verb)
-        self._pending.clear()
-        result = await self.runner.run(self.next_start)
-        self.next_start = self.runner.deadline if result == DONE else None
+        if self._pending_skip:
+            runner.skip()
+        if self._pending_pause:
+            runner.pause()
+        self._pending_skip = self._pending_pause = False
+        self.runner = runner
+        try:
+            result = await runner.run(self.next_start)
+        finally:
+            self.runner = None  # between exercises, controls are queued for the next timer
+        self.next_start = runner.deadline if result == DONE else None
         if self.stopping:
             result = STOPPED
         await self._record(exercise, stage, result)
@@ -172,17 +182,13 @@ class WorkoutSession:
         """Apply pause/resume/skip_rest/add_time/skip/stop/done; returns the text key to answer."""
         runner = self.runner
         if runner is None:  # between exercises, or the timer has not started yet
-            if verb == "stop":
-                self.stopping = True
-                return ""
-            if verb in ("pause", "skip"):
-                self._pending.append(verb)
-                return "workout.paused" if verb == "pause" else ""
-            return "hints.workout"
+            return self._control_between_exercises(verb)
         if verb == "pause":
-            return "workout.paused" if runner.pause() else "workout.paused"
+            if runner.current is not None and runner.current.kind == PACED:
+                return "workout.paced_no_pause"
+            return "workout.paused" if runner.pause() else "workout.already_paused"
         if verb == "resume":
-            return "workout.resumed" if runner.resume() else "workout.resumed"
+            return "workout.resumed" if runner.resume() else "workout.not_paused"
         if verb == "add_time":
             return "workout.added" if runner.add_time(10) else "workout.not_paced"
         if verb == "skip_rest":
@@ -198,6 +204,21 @@ class WorkoutSession:
             return ""
         return "workout.nothing_running"
 
+    def _control_between_exercises(self, verb: str) -> str:
+        if verb == "stop":
+            self.stopping = True
+            return ""
+        if verb == "pause":
+            self._pending_pause = True
+            return "workout.paused"
+        if verb == "resume":
+            was_paused, self._pending_pause = self._pending_pause, False
+            return "workout.resumed" if was_paused else "workout.not_paused"
+        if verb == "skip":
+            self._pending_skip = True
+            return ""
+        return "hints.workout"
+
     @property
     def waiting_for_person(self) -> bool:
         return self.runner is not None and self.runner.waiting_for_person
@@ -212,8 +233,8 @@ class WorkoutSession:
 
     def _controls(self, phase: Phase) -> tuple[Choice, ...]:
         t, tag = self.t, self.tag
-        if phase.kind == PACED:
-            keys = [("done", "done"), ("pause", "pause"), ("skip", "skip"), ("stop", "stop")]
+        if phase.kind == PACED:  # no timer runs during a set at the person's own pace
+            keys = [("done", "done"), ("skip", "skip"), ("stop", "stop")]
         else:
             keys = [("pause", "pause"), ("add_10", "add_time")]
             if phase.kind in RESTING_KINDS:

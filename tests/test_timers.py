@@ -59,7 +59,7 @@ async def test_cues_land_on_planned_deadlines_without_drift():
 
 
 async def test_pause_moves_the_rest_of_the_schedule_and_resume_continues():
-    clock = Clock(scale=50)
+    clock = Clock(scale=20)
     phases = phases_for(plan(work_s=10, reps=2, rest_s=5, sides="none"), RULES)
     runner = PhaseRunner(clock, phases, lambda *a: asyncio.sleep(0))
     task = asyncio.create_task(runner.run(clock.monotonic()))
@@ -75,7 +75,7 @@ async def test_pause_moves_the_rest_of_the_schedule_and_resume_continues():
 
 
 async def test_skip_rest_and_add_time_move_the_deadline_by_exactly_that():
-    clock = Clock(scale=50)
+    clock = Clock(scale=20)
     phases = phases_for(plan(work_s=10, reps=2, rest_s=20, sides="none"), RULES)
     runner = PhaseRunner(clock, phases, lambda *a: asyncio.sleep(0))
     start = clock.monotonic()
@@ -99,15 +99,15 @@ async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
     await ana.waits_for("Hold 30 s")
     replies = await ana.says("pause")
     assert replies[0].text.startswith("Paused")
+    said = len(ana.replies)
     await coach.s.clock.sleep(100)
-    assert "Switch sides" not in ana.last.text  # nothing moves while paused
+    assert len(ana.replies) == said  # nothing moves while paused
     assert (await ana.says("resume"))[0].text == "Resuming."
     await ana.waits_for("Switch sides")
     await ana.says("skip")
     await ana.waits_for("Skipped Half-kneeling hip flexor stretch")
     await ana.waits_for("2/7 · Hamstring stretch")
     await ana.waits_for("Hold 30 s")
-    await coach.s.clock.sleep(40)
     replies = await ana.says("stop")
     await ana.waits_for("Workout stopped")
     await ana.waits_for("How is your back now")

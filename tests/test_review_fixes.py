@@ -1,0 +1,99 @@
+"""Conversations that once went wrong, kept so they never do again."""
+from __future__ import annotations
+
+from bot.delivery import Rate, SendBudget
+from chat import Person, RecordingAdapter, make_coach
+
+
+async def _slow_chat(tmp_path, scale: float = 200) -> tuple:
+    """A chat with Telegram's 1 message per second, so there is a gap between exercises."""
+    coach = make_coach(tmp_path, scale=scale)
+    adapter = RecordingAdapter(coach, SendBudget(per_chat=Rate(1, 1.0)))
+    return coach, Person(coach, adapter)
+
+
+async def test_stop_said_between_two_exercises_ends_the_workout_there(tmp_path):
+    coach, ana = await _slow_chat(tmp_path)
+    await ana.onboards()
+    await ana.says("start session")
+    await ana.waits_for("✓ Half-kneeling hip flexor stretch done")
+    await ana.says("stop")
+    await ana.waits_for("How is your back now")
+    after_stop = [r.text for r in ana.replies[ana.replies.index(
+        next(r for r in ana.replies if r.text.startswith("✓ Half-kneeling"))):]]
+    assert not any(t.startswith("Hold") for t in after_stop), after_stop
+    await coach.shutdown()
+
+
+async def test_pause_said_between_two_exercises_pauses_the_next_one(tmp_path):
+    coach, ana = await _slow_chat(tmp_path)
+    await ana.onboards()
+    await ana.says("start session")
+    await ana.waits_for("✓ Half-kneeling hip flexor stretch done")
+    assert any(r.text.startswith("Paused") for r in await ana.says("pause"))
+    ready = await ana.waits_for("Get ready: Hamstring stretch")
+    await coach.s.clock.sleep(120)
+    since_ready = ana.replies[ana.replies.index(ready):]
+    assert not any(r.text.startswith("Hold") for r in since_ready)  # nothing moved while paused
+    assert "Resuming." in [r.text for r in await ana.says("resume")]
+    await ana.waits_for("Hold 30 s")
+    assert "The timer isn't paused." in [r.text for r in await ana.says("resume")]
+    await ana.says("stop")
+    await coach.shutdown()
+
+
+async def test_a_set_at_your_own_pace_has_no_pause(ana: Person, coach):
+    await ana.onboards()
+    await ana.says("start session")
+    for _ in range(5):
+        await ana.says("skip")
+        await ana.waits_for("Skipped")
+    await ana.waits_for('Say "done"')
+    await coach.settled(ana.key)
+    assert "Pause" not in [c.label for c in ana.last.choices]
+    replies = await ana.says("pause")
+    assert replies[0].text.startswith("No timer runs during this set")
+    await ana.says("done")
+    rest = await ana.waits_for("Rest 60 s")
+    assert rest is not None
+
+
+async def test_high_baseline_pain_brings_the_clinician_advice(ana: Person, coach):
+    await ana.says("/start")
+    await ana.presses("Got it, let's go")
+    for _ in coach.s.questions:
+        await ana.presses("No")
+    replies = await ana.presses("9")
+    assert any("health practitioner" in r.text for r in replies)
+
+
+async def test_a_forged_pain_button_is_not_stored(ana: Person, coach):
+    await ana.onboards()
+    await ana.trains()
+    replies = await ana.sends_payload("pain:99@after")
+    assert "0 to 10" in replies[0].text
+    replies = await ana.sends_payload("number:abc@after")
+    assert "0 to 10" in replies[0].text
+    user = coach.s.store.find_user(ana.key)
+    assert coach.s.store.pain_reports(user.id) == []
+    assert user.state == "pain_after"
+
+
+async def test_a_worse_morning_holding_the_step_up_is_told(ana: Person, coach):
+    await ana.onboards()
+    coach.hold_up = lambda user: True  # this morning's back was worse than before yesterday's
+    await ana.trains(pain=2)
+    replies = await ana.trains(pain=2)
+    assert any("Nothing moves up this time" in r.text for r in replies)
+    user = coach.s.store.find_user(ana.key)
+    assert set(coach.s.store.stages(user.id).values()) == {0}
+
+
+async def test_rescreen_waits_until_the_pain_answer_is_given(ana: Person, coach):
+    await ana.onboards()
+    await ana.trains()
+    replies = await ana.says("rescreen")
+    assert "once this workout is finished" in replies[0].text
+    assert "How is your back now" in replies[-1].text
+    replies = await ana.says("2")
+    assert replies[0].text == "Noted: pain 2/10."
