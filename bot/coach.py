@@ -351,14 +351,16 @@ class Coach:
                                             scores=", ".join(map(str, move.detail["scores"])))))
             else:
                 replies.append(Reply(self.t("progression.down", name=exercise.name, stage=stage,
-                                            score=score)))
+                                            score=score, limit=programme.rules.down_above_pain)))
         if not verdict.moves:
             key = "progression.none"
             if score <= self.s.programme.rules.up_max_pain:
                 key = "progression.held_by_morning" if held_by_morning else "progression.building"
             elif verdict.held:
                 key = "progression.hold"
-            replies.append(Reply(self.t(key, score=score)))
+            rules = programme.rules
+            replies.append(Reply(self.t(key, score=score, count=rules.up_needs_good_workouts,
+                                        pain=rules.up_max_pain)))
         return replies
 
     # -- after a restart ----------------------------------------------------------------------

@@ -113,7 +113,8 @@ def _reason(services: Services, change: StageChange) -> str:
     key = f"progression.reason_{change.reason}"
     fields = {"score": detail.get("score", "?"), "rise": detail.get("rise", "?"),
               "count": detail.get("count", len(scores) or "?"),
-              "scores": ", ".join(map(str, scores)) or "?"}
+              "scores": ", ".join(map(str, scores)) or "?",
+              "limit": services.programme.rules.down_above_pain}
     if not t.has(key) or (change.reason == "up" and not scores):
         key = "progression.reason_other_up" if change.to_index > change.from_index \
             else "progression.reason_other_down"
