@@ -4,7 +4,8 @@ People think in "07:30 where I live"; the scheduler thinks in UTC instants. Ever
 conversion between the two lives here so that daylight-saving edge cases are handled
 in one place and tested in one place. Everything is a pure function: callers pass
 `now`/`after` in, nothing here reads a clock or talks to the network. The only file
-read is the small alias table `content/zone_aliases.toml`, once, lazily.
+read is the small alias table `content/zone_aliases.toml`, once, lazily. Day and month
+names shown to people come from content/texts.toml ([calendar]) and are passed in.
 
 DST policy for a reminder at local time T (see `next_occurrence`):
 
@@ -21,6 +22,8 @@ import functools
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -29,7 +32,13 @@ __all__ = [
     "parse_timezone",
     "next_occurrence",
     "local_date",
+    "zone_info",
+    "zone_or_utc",
+    "aware",
+    "CalendarNames",
     "describe_next",
+    "describe_day",
+    "day_month",
 ]
 
 UTC = dt.timezone.utc
@@ -290,7 +299,7 @@ def next_occurrence(
     if any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
         raise ValueError(f"days must be weekday numbers 0..6, got {sorted(days)!r}")
     _require_aware(after, "after")
-    tz = ZoneInfo(zone)
+    tz = zone_info(zone)
     after_utc = after.astimezone(UTC)
     # Start a day early: around a backwards transition at midnight the previous local
     # date's firing can still be ahead of `after`.
@@ -310,20 +319,68 @@ def local_date(instant: dt.datetime, zone: str) -> dt.date:
     UTC dates are wrong for this: 23:30 in New York is already tomorrow in UTC.
     """
     _require_aware(instant, "instant")
-    return instant.astimezone(ZoneInfo(zone)).date()
+    return instant.astimezone(zone_info(zone)).date()
 
 
-_WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+@functools.lru_cache(maxsize=1024)
+def zone_info(zone: str) -> ZoneInfo:
+    """ZoneInfo(zone), cached. ZoneInfo keeps only 8 zones strongly cached; with people in dozens
+    of zones it would re-read tzdata files on nearly every call (measured: most of the reminder
+    service's start-up with 100,000 people). Raises like ZoneInfo for an unknown zone."""
+    return ZoneInfo(zone)
 
 
-def describe_next(instant: dt.datetime, zone: str) -> tuple[str, str]:
-    """("Wed 25 Nov", "07:30") in the person's zone, for "next reminder: ..." messages.
+def zone_or_utc(zone: str | None) -> ZoneInfo:
+    """The zone named, or UTC when there is none or tzdata does not know it (for showing
+    a person their own days, where a wrong-but-safe zone beats an error)."""
+    try:
+        return zone_info(zone or "UTC")
+    except (KeyError, ValueError, OSError):
+        return zone_info("UTC")
 
-    Built from fixed English tables rather than strftime("%a %b") so the output does not
-    change with the server's locale.
+
+def aware(at: dt.datetime | str) -> dt.datetime:
+    """A stored instant (a datetime, or its ISO 8601 text) as an aware datetime. Stored times
+    are UTC; one written without a zone is read as UTC too."""
+    value = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CalendarNames:
+    """Short weekday (Monday first) and month (January first) names for dates shown to people.
+
+    They come from content/texts.toml ([calendar], see `from_texts`), never from
+    strftime("%a %b"), whose output changes with the server's locale.
     """
+
+    weekdays: tuple[str, ...]
+    months: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.weekdays) != 7 or len(self.months) != 12:
+            raise ValueError(f"need 7 weekday and 12 month names, got {len(self.weekdays)} "
+                             f"and {len(self.months)}")
+
+    @classmethod
+    def from_texts(cls, texts: Callable[[str], str]) -> CalendarNames:
+        """From the texts' "calendar.weekdays" and "calendar.months" (space-separated)."""
+        return cls(tuple(texts("calendar.weekdays").split()),
+                   tuple(texts("calendar.months").split()))
+
+
+def day_month(day: dt.date, names: CalendarNames) -> str:
+    """"25 Nov"."""
+    return f"{day.day} {names.months[day.month - 1]}"
+
+
+def describe_day(day: dt.date, names: CalendarNames) -> str:
+    """"Wed 25 Nov": a calendar day, already local (e.g. a pause's end, a missed reminder)."""
+    return f"{names.weekdays[day.weekday()]} {day_month(day, names)}"
+
+
+def describe_next(instant: dt.datetime, zone: str, names: CalendarNames) -> tuple[str, str]:
+    """("Wed 25 Nov", "07:30") in the person's zone, for "next reminder: ..." messages."""
     _require_aware(instant, "instant")
-    local = instant.astimezone(ZoneInfo(zone))
-    date_text = f"{_WEEKDAY_ABBR[local.weekday()]} {local.day} {_MONTH_ABBR[local.month - 1]}"
-    return date_text, f"{local.hour:02d}:{local.minute:02d}"
+    local = instant.astimezone(zone_info(zone))
+    return describe_day(local.date(), names), f"{local.hour:02d}:{local.minute:02d}"

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .intents import Intent
+from .localtime import aware, zone_or_utc
 from .onboarding import READY, pain_buttons, tag_for
 from .progression import next_morning
 from .reminder_chat import MORNING
-from .reminder_times import iso, local_day, zone_info
+from .reminder_times import iso
 from .replies import Choice, Reply
 from .store import User
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .reminders import Reminders
 
 HOLDING = ("hold", "down")  # outcomes that hold step-ups at the next workout
+EXPIRED = "expired"  # the outcome of a question closed unanswered, its day over
 
 
 @dataclass(frozen=True)
@@ -60,17 +62,14 @@ class Morning:
 
     def yesterday(self, user: User, today: dt.date) -> Yesterday | None:
         """The day before `today` (the person's calendar), if they trained then."""
-        zone = zone_info(user.timezone or "UTC")
+        zone = zone_or_utc(user.timezone)
         day = today - dt.timedelta(days=1)
         store = self.s.store
         latest, exercises = None, []
         for workout in store.workouts(user.id):
             if workout["status"] not in ("done", "stopped"):
                 continue
-            started = dt.datetime.fromisoformat(workout["started_at"])
-            if started.tzinfo is None:
-                started = started.replace(tzinfo=dt.timezone.utc)
-            if started.astimezone(zone).date() != day:
+            if aware(workout["started_at"]).astimezone(zone).date() != day:
                 continue
             done = [r["exercise_id"] for r in store.workout_exercises(workout["id"])
                     if r["outcome"] == "done"]
@@ -91,20 +90,30 @@ class Morning:
     # -- answering ----------------------------------------------------------------------------
 
     async def answer(self, user: User, intent: Intent) -> list[Reply]:
+        today = self.s.clock.now().astimezone(zone_or_utc(user.timezone)).date()
+        book = self.r.book
+        if book.close_checks_before(user.id, today.isoformat(), EXPIRED) and \
+                book.open_check(user.id) is None:
+            # Only today's question can be answered. Asked on an earlier day and left open
+            # (no reminder came since to close it), it is over: a number now is about now,
+            # so it is what it would be at the menu, a pain report.
+            self._ready(user)
+            return await self.r.coach.in_ready(user, intent)
         if intent.verb in ("pain", "number"):
-            return self.record(user, int(intent.arg))
+            return self.record(user, int(intent.arg), today)
         if intent.verb in ("pain_invalid", "number_invalid"):
             return [Reply(self.t("pain.out_of_range"), self.buttons())]
         # The check is offered, not forced: anything else carries on as at the menu.
-        self.s.store.set_state(user.id, READY)
-        user.state = READY
+        self._ready(user)
         return await self.r.coach.in_ready(user, intent)
 
-    def record(self, user: User, score: int) -> list[Reply]:
+    def _ready(self, user: User) -> None:
+        self.s.store.set_state(user.id, READY)
+        user.state = READY
+
+    def record(self, user: User, score: int, day: dt.date) -> list[Reply]:
+        """This morning's answer, `day` being the person's today (the question's day)."""
         store, rules, now = self.s.store, self.s.programme.rules, self.s.clock.now()
-        zone = user.timezone or "UTC"
-        check = self.r.book.open_check(user.id)
-        day = dt.date.fromisoformat(check["day"]) if check else local_day(now, zone)
         store.add_pain(user.id, score, "morning", now)
         yesterday = self.yesterday(user, day)
         replies: list[Reply] = []
@@ -137,10 +146,8 @@ class Morning:
         self.r.book.answer_check(user.id, day.isoformat(), score, rise, outcome, iso(now))
         if score >= rules.see_clinician_pain:
             replies.append(Reply(self.t("pain.clinician", score=score)))
-        store.set_state(user.id, READY)
-        user.state = READY
-        today = local_day(now, zone)
-        return replies + [Reply(self.r.chat.ready_text(user), self.r.chat.buttons(today))]
+        self._ready(user)
+        return replies + [Reply(self.r.chat.ready_text(user), self.r.chat.buttons(day))]
 
     # -- the hold -----------------------------------------------------------------------------
 
@@ -150,13 +157,8 @@ class Morning:
         answer = self.r.book.latest_answer(user.id)
         if answer is None or answer["outcome"] not in HOLDING:
             return False
-        since = _instant(answer["answered_at"])
+        since = aware(answer["answered_at"])
         workouts = self.s.store.workouts(user.id)
-        after = [w for w in workouts if _instant(w["started_at"]) >= since]
+        after = [w for w in workouts if aware(w["started_at"]) >= since]
         judged = [w for w in workouts if w["pain_after"] is not None]
         return bool(after and judged and after[0]["id"] == judged[-1]["id"])
-
-
-def _instant(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from .content import Exercise, Programme
 from .intents import normalise
+from .localtime import CalendarNames, day_month
 from .progress_chart import aware, caption, chart_input, render_off_loop, zone
 from .replies import Reply
 from .services import Services
@@ -97,7 +98,8 @@ def why(services: Services, user: User, text: str) -> list[Reply]:
                         stage=_stage_name(exercise, stage_index)))]
     last = changes[-1]
     return [Reply(t("progression.why_last", name=exercise.name,
-                    date=aware(last.at).astimezone(zone(user)).strftime("%d %b").lstrip("0"),
+                    date=day_month(aware(last.at).astimezone(zone(user)).date(),
+                                   CalendarNames.from_texts(services.texts)),
                     from_stage=_stage_name(exercise, last.from_index),
                     to_stage=_stage_name(exercise, last.to_index),
                     reason=_reason(services, last)))]

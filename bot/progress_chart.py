@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .charts import AFTER, MORNING, ChartLabels, PainPoint, StageMark, render_progress_chart, sparkline
+from .localtime import aware, zone_or_utc  # aware: also imported from here by progress, mydata
 from .replies import Attachment
 from .services import Services
 from .store import User
@@ -83,14 +84,6 @@ def caption(services: Services, data: ChartInput) -> str:
     return t(key, weeks=data.weeks, spark=sparkline(scores), first=scores[0], last=scores[-1])
 
 
-def aware(at: datetime) -> datetime:
-    """Stored times are UTC; one written without a zone is read as UTC too."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
-
-
 def zone(user: User) -> ZoneInfo:
     """The person's zone; UTC when unknown or unreadable."""
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_or_utc(user.timezone)

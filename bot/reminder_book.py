@@ -226,10 +226,19 @@ class ReminderBook:
     # -- next-morning checks ------------------------------------------------------------------
 
     def open_check(self, user_id: int) -> dict[str, Any] | None:
-        """The newest unanswered morning question, if any."""
+        """The newest morning question neither answered nor closed, if any."""
         rows = list(self.db["morning_checks"].rows_where(
-            "user_id = ? AND pain IS NULL", [user_id], order_by="day desc", limit=1))
+            "user_id = ? AND pain IS NULL AND outcome IS NULL", [user_id], order_by="day desc",
+            limit=1))
         return rows[0] if rows else None
+
+    def close_checks_before(self, user_id: int, day: str, outcome: str) -> int:
+        """Close the questions of days before `day` still open, with `outcome` and no answer
+        (answered_at stays empty, so `latest_answer` never sees them); how many were closed."""
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE morning_checks SET outcome = ? WHERE user_id = ? AND day < ? AND "
+                "pain IS NULL AND outcome IS NULL", [outcome, user_id, day]).rowcount
 
     def check(self, user_id: int, day: str) -> dict[str, Any] | None:
         rows = list(self.db["morning_checks"].rows_where(

@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .audience import in_programme
 from .coach import WORKOUT
 from .intents import Intent, button
-from .localtime import describe_next
-from .onboarding import RED_FLAG_PREFIX, READY, is_onboarding
+from .localtime import aware, describe_day, describe_next, local_date, zone_info
+from .onboarding import READY
 from .reminder_book import Due
-from .reminder_times import DAILY, Prefs, local_day, zone_info
+from .reminder_times import DAILY, Prefs
 from .replies import Choice, Reply
 from .store import User
 from .workout import estimated_minutes
@@ -46,12 +47,6 @@ class Message:
     told_note: bool = False
 
 
-def can_receive(user: User) -> bool:
-    """Not before onboarding is done, and never while the safety screen says to stop."""
-    state = user.state
-    return not (state == "new" or is_onboarding(state) or state.startswith(RED_FLAG_PREFIX))
-
-
 def at_menu(user: User) -> bool:
     """Between workouts: the reminder can carry its own buttons and the morning question."""
     return user.state == READY or user.state.startswith(MORNING)
@@ -64,19 +59,21 @@ class ReminderChat:
         self.r = reminders
         self.s = reminders.s
         self.t = reminders.s.texts
+        self.names = reminders.calendar
         self._minutes: dict[tuple[int, ...], int] = {}
 
     # -- the reminder -------------------------------------------------------------------------
 
     def compose(self, user: User, prefs: Prefs, due: Due, now: dt.datetime) -> Message:
         """The daily (or snoozed) reminder for this person right now."""
-        today = local_day(now, prefs.zone)
+        today = local_date(now, prefs.zone)
         started, last_changed, stages = self.r.book.progress_facts(user.id)
-        days = {local_day(_aware(at), prefs.zone) for at in started}
+        days = {local_date(aware(at), prefs.zone) for at in started}
         text = self._greeting(user, prefs, now, today, days, last_changed, stages)
         told = False
         if due.kind == DAILY and due.note:
-            text += "\n\n" + self.t("reminders.missed", date=self._day_text(due.note))
+            missed = describe_day(dt.date.fromisoformat(due.note), self.names)
+            text += "\n\n" + self.t("reminders.missed", date=missed)
             told = True
         if not at_menu(user):  # mid-way through something: remind, then repeat where they are
             return Message([Reply(text)] + self.r.coach.prompt(user), told_note=told)
@@ -88,9 +85,9 @@ class ReminderChat:
                        READY if user.state != READY else None, told_note=told)
 
     def greeting(self, user: User, prefs: Prefs, now: dt.datetime) -> str:
-        today = local_day(now, prefs.zone)
+        today = local_date(now, prefs.zone)
         started, last_changed, stages = self.r.book.progress_facts(user.id)
-        days = {local_day(_aware(at), prefs.zone) for at in started}
+        days = {local_date(aware(at), prefs.zone) for at in started}
         return self._greeting(user, prefs, now, today, days, last_changed, stages)
 
     def _greeting(self, user: User, prefs: Prefs, now: dt.datetime, today: dt.date,
@@ -142,14 +139,14 @@ class ReminderChat:
         if prefs is None:
             return [Reply(self.t("reminders.off"))]
         now = self.s.clock.now()
-        today = local_day(now, prefs.zone)
+        today = local_date(now, prefs.zone)
         choice, day = _snooze_arg(intent.arg)
         if day is not None and day != today:
             return self._stale(day)
         if self.r.book.status(user.id, DAILY, today.isoformat()) is None:
             nxt = self.r.next_reminder(user.id)  # today's has not come yet
-            if nxt is not None and local_day(nxt, prefs.zone) == today:
-                date, time = describe_next(nxt, prefs.zone)
+            if nxt is not None and local_date(nxt, prefs.zone) == today:
+                date, time = describe_next(nxt, prefs.zone, self.names)
                 return [Reply(self.t("reminders.nothing_yet", date=date, time=time))]
         if choice is None:
             return [Reply(self.t("reminders.snooze_which"), self.buttons(today)[1:4])]
@@ -161,8 +158,8 @@ class ReminderChat:
         else:
             at = now + dt.timedelta(minutes=int(choice))
         self.r.snooze(user.id, at)
-        date, time = describe_next(at, prefs.zone)
-        if key == "reminders.snoozed" and local_day(at, prefs.zone) != today:
+        date, time = describe_next(at, prefs.zone, self.names)
+        if key == "reminders.snoozed" and local_date(at, prefs.zone) != today:
             key = "reminders.snoozed_day"
         return [Reply(self.t(key, date=date, time=time))]
 
@@ -173,7 +170,7 @@ class ReminderChat:
         prefs = self.r.prefs(user.id)
         if prefs is None:
             return [Reply(self.t("reminders.off"))]
-        today = local_day(self.s.clock.now(), prefs.zone)
+        today = local_date(self.s.clock.now(), prefs.zone)
         day = _day_arg(intent.arg)
         if day is not None and day != today:
             return self._stale(day)
@@ -182,12 +179,12 @@ class ReminderChat:
             self.s.store.set_state(user.id, READY)
         if nxt is None:
             return [Reply(self.t("reminders.skipped_no_next"))]
-        date, time = describe_next(nxt, prefs.zone)
+        date, time = describe_next(nxt, prefs.zone, self.names)
         return [Reply(self.t("reminders.skipped", date=date, time=time))]
 
     def _refusal(self, user: User) -> list[Reply] | None:
         coach = self.r.coach
-        if not can_receive(user):
+        if not in_programme(user.state):
             return [Reply(self.t("menu.not_now", hint=self.t("hints.onboarding")))] + \
                 coach.prompt(user)
         if user.state == WORKOUT:
@@ -195,13 +192,8 @@ class ReminderChat:
         return None
 
     def _stale(self, day: dt.date) -> list[Reply]:
-        return [Reply(self.t("reminders.stale", date=self._day_text(day.isoformat()))),
+        return [Reply(self.t("reminders.stale", date=describe_day(day, self.names))),
                 self.r.coach.menu()]
-
-    def _day_text(self, iso_day: str) -> str:
-        day = dt.date.fromisoformat(iso_day)
-        noon = dt.datetime.combine(day, dt.time(12)).replace(tzinfo=dt.timezone.utc)
-        return describe_next(noon, "UTC")[0]
 
 
 def _snooze_arg(arg: str) -> tuple[str | None, dt.date | None]:
@@ -227,8 +219,3 @@ def _day_arg(text: str) -> dt.date | None:
         return dt.datetime.strptime(text, "%Y%m%d").date() if text else None
     except ValueError:
         return None
-
-
-def _aware(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

@@ -12,9 +12,8 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from .localtime import next_occurrence, parse_time_of_day
+from .localtime import next_occurrence, parse_time_of_day, zone_info
 
 UTC = dt.timezone.utc
 SUNDAY = 6
@@ -72,17 +71,6 @@ def next_weekly(prefs: Prefs, after: dt.datetime) -> dt.datetime:
     """The weekly summary: the person's reminder time on their summary day (their chosen
     reminder days do not apply: the summary comes even in a week of rest days)."""
     return _next(prefs.at, prefs.zone, frozenset({prefs.summary_day}), _resume_after(prefs, after))
-
-
-def local_day(instant: dt.datetime, zone: str) -> dt.date:
-    return instant.astimezone(zone_info(zone)).date()
-
-
-@functools.lru_cache(maxsize=1024)
-def zone_info(zone: str) -> ZoneInfo:
-    """ZoneInfo keeps only 8 zones strongly cached; with people in dozens of zones it would
-    re-read tzdata files on nearly every call (measured: most of start-up with 100,000)."""
-    return ZoneInfo(zone)
 
 
 def week_key(day: dt.date) -> str:

@@ -4,16 +4,18 @@ The database is the schedule. Each person has a row per kind ("daily", "snooze",
 with the UTC instant it is next due (bot/reminder_book.py), computed with the DST rules of
 `localtime.next_occurrence`. One APScheduler job, on the running loop, wakes the service at the
 earliest due instant (converted from the bot's scaled clock to real time, so --time-scale
-applies); the wake-up starts a fan-out that sends everything due, in due order, through
-Delivery's rate budget, and re-arms the job. Nothing blocks the loop: the fan-out is a task and
-every wait is an await.
+applies); the wake-up starts a fan-out (bot/fanout.py) that sends everything due, in due
+order, through Delivery's rate budget, and re-arms the job. Nothing blocks the loop: the fan-out
+is a task and every wait is an await.
 
 Never doubled: just before a send, one transaction logs (person, kind, local day) and moves the
 row on; a slot already in the log is never sent again, and after a crash a "claimed" row counts
 as sent. The claim is taken only once Delivery has room, with no await before the send, so a
 crash can lose at most the reminders in flight at that instant (at-most-once), never double one.
 Never lost otherwise: after downtime a reminder still due today within the grace window (default
-3 h) goes out late; an older one is logged as missed and mentioned in the next reminder.
+3 h) goes out late; an older one is logged as missed and mentioned in the next reminder, which
+may be one that downtime made late too (down from before Tuesday's to after Wednesday's: Tuesday's
+is missed, Wednesday's comes late and says so).
 
 Schedules follow the users table without a restart: a TEMP trigger (this connection only, never
 stored in the file) reports every change of a person's reminder settings, including onboarding,
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import logging
 import os
 import sqlite3
@@ -34,18 +35,18 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from .coach import WORKOUT, Coach
+from .coach import Coach
 from .events import UserKey
+from .fanout import FanOut
+from .localtime import CalendarNames, local_date
 from .morning import Morning
-from .reminder_book import (CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next,
-                            ReminderBook)
-from .reminder_chat import Message, ReminderChat, can_receive
-from .reminder_times import (DAILY, SNOOZE, SPEC_SQL, WEEKLY, Prefs, iso, local_day,
-                             next_daily, next_weekly, parse_iso, spec, week_key)
+from .reminder_book import SKIPPED, Due, Next, ReminderBook
+from .reminder_chat import ReminderChat
+from .reminder_times import (DAILY, SNOOZE, SPEC_SQL, WEEKLY, Prefs, iso, next_daily,
+                             next_weekly, parse_iso, spec, week_key)
 from .replies import Reply
 from .settings import Settings
 from .store import User
-from .store import _user as user_from_row  # a users row as a User, without re-reading it
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class ReminderConfig:
     workers: int = 8
     batch: int = 1000
     busy_retry: dt.timedelta = dt.timedelta(minutes=30)
+    stop_grace: dt.timedelta = dt.timedelta(seconds=5)  # clock time for sends in flight at stop
 
     @classmethod
     def from_env(cls) -> ReminderConfig:
@@ -69,16 +71,9 @@ class ReminderConfig:
         return cls(grace=dt.timedelta(minutes=float(minutes))) if minutes else cls()
 
 
-@dataclass(frozen=True)
-class _Decision:
-    action: str  # "send", "log" (nothing to send), "drop" (person gone or off), "later"
-    status: str = ""
-    then: Next | None = None
-    note: str | None = None
-
-
 class Reminders:
-    """The reminder service for one coach: schedule, wake-up, fan-out, and its conversations."""
+    """The reminder service for one coach: schedule, wake-up, and its conversations; the
+    sending itself is `fanout`."""
 
     def __init__(self, coach: Coach, config: ReminderConfig | None = None) -> None:
         self.coach = coach
@@ -86,14 +81,15 @@ class Reminders:
         self.clock = coach.s.clock
         self.config = config or ReminderConfig()
         self.book = ReminderBook(coach.s.store.db)
+        self.calendar = CalendarNames.from_texts(coach.s.texts)  # day names in dates shown
         self.chat = ReminderChat(self)
         self.morning = Morning(self)
         self.settings = Settings(self)
+        self.fanout = FanOut(self)
         self._weekly: WeeklyHook | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._armed: dt.datetime | None = None
         self._running = asyncio.Lock()
-        self._turnstile = asyncio.Lock()  # asyncio locks wake waiters first come, first served
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dirty: set[int] = set()
         self._resync_soon = False
@@ -164,10 +160,18 @@ class Reminders:
         self._scheduler = None
         tasks = [t for t in self._tasks if not t.done()]
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=5)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            settled = asyncio.Event()
+            asyncio.gather(*tasks, return_exceptions=True).add_done_callback(
+                lambda _: settled.set())
+            deadline = self.clock.monotonic() + self.config.stop_grace.total_seconds()
+            await self.clock.wait_event(settled, deadline)
+            for task in tasks:
+                task.cancel()  # a no-op for those done
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     def ready(self) -> bool:
         """Started, with the wake-up armed if anything is scheduled."""
@@ -303,16 +307,19 @@ class Reminders:
             if not done:
                 break
             at = self._next_after(kind, prefs, at)
-        return Next(iso(at), self._slot(kind, at, prefs), self._spec(kind, row))
+        return Next(iso(at), self._slot(kind, at, prefs), self.spec_of(kind, row))
 
-    def _move_from(self, due: Due, due_at: dt.datetime, prefs: Prefs, row: dict[str, Any],
-                   now: dt.datetime) -> Next:
+    def next_slot(self, due: Due, due_at: dt.datetime, prefs: Prefs, row: dict[str, Any],
+                  now: dt.datetime) -> Next:
         """Where a handled row goes next: the slot after this one (the same for everyone due
-        at this instant in this zone, so computed once), or after now if downtime skipped
-        past it."""
+        at this instant in this zone, so computed once). After downtime that slot may be past
+        already: it stays due, and run_due sends it late if it is still within the grace
+        window (Tuesday missed, Wednesday's 30 min late still comes). Slots that downtime
+        left beyond the grace window are passed over in one step, not one day at a time."""
         then = self._next_free(due.user_id, due.kind, prefs, row, due_at)
-        if parse_iso(then.due_at) <= now:
-            then = self._next_free(due.user_id, due.kind, prefs, row, now)
+        reachable = now - self.config.grace - dt.timedelta(seconds=1)
+        if parse_iso(then.due_at) <= reachable:
+            then = self._next_free(due.user_id, due.kind, prefs, row, reachable)
         return then
 
     @staticmethod
@@ -323,13 +330,14 @@ class Reminders:
     def _slot(kind: str, at: dt.datetime, prefs: Prefs) -> str:
         """The log key: the local day (daily), the local week (weekly), the instant (snooze)."""
         if kind == DAILY:
-            return local_day(at, prefs.zone).isoformat()
+            return local_date(at, prefs.zone).isoformat()
         if kind == WEEKLY:
-            return week_key(local_day(at, prefs.zone))
+            return week_key(local_date(at, prefs.zone))
         return iso(at)
 
     @staticmethod
-    def _spec(kind: str, row: dict[str, Any]) -> str:
+    def spec_of(kind: str, row: dict[str, Any]) -> str:
+        """The settings fingerprint a `kind` row is stored with (none for a snooze)."""
         if kind == SNOOZE:
             return ""
         return spec(row["reminder_time"], row["timezone"], row["reminder_days"],
@@ -430,143 +438,7 @@ class Reminders:
                 rows = self.book.due(iso(self.clock.now()), self.config.batch)
                 if not rows:
                     break
-                queue = iter(rows)
-                workers = min(self.config.workers, len(rows))
-                await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
+                await self.fanout.send(rows)
                 handled += len(rows)
         self._arm()
         return handled
-
-    async def _worker(self, queue: Any) -> None:
-        for due in queue:
-            if self._stopping:
-                return
-            await self.clock.sleep(0)  # let the rest of the bot in between two sends
-            try:
-                await self._handle(due)
-            except Exception:
-                log.exception("reminder %s for user %s failed", due.kind, due.user_id)
-                self._move_on(due)
-
-    async def _handle(self, due: Due) -> None:
-        row = self.book.user_row(due.user_id)
-        if not self._worth_waiting(due, row, self.clock.now()):
-            decision, _ = self._decide(due, self.clock.now(), row)
-            self._apply(due, decision)
-            return
-        assert row is not None
-        user = user_from_row(row)
-        extra = await self._weekly_replies(user) if due.kind == WEEKLY else None
-        lock = await self._wait_turn(user.key)
-        try:  # From here to the send: no awaits, so the budget seen free is still free.
-            now = self.clock.now()
-            current = self.book.row(due.user_id, due.kind)
-            if current is None or current.due_at != due.due_at:
-                return  # rescheduled meanwhile (settings, snooze, skip)
-            decision, user = self._decide(current, now, self.book.user_row(due.user_id))
-            if decision.action != "send":
-                self._apply(current, decision)
-                return
-            assert user is not None
-            message = self._message(user, current, now, extra)
-            if not message.replies:
-                self.book.claim(current, EMPTY, iso(now), decision.then)
-                return
-            if not self.book.claim(current, CLAIMED, iso(now), decision.then,
-                                   state=message.state, morning_day=message.morning_day):
-                return  # this slot was handled before (e.g. before a restart)
-            ok = True
-            for reply in message.replies:
-                if not await self.s.delivery.send(user.key, reply):
-                    ok = False
-                    break
-            self.book.finish(current, SENT if ok else FAILED, iso(self.clock.now()),
-                             told_note=ok and message.told_note)
-        finally:
-            lock.release()
-
-    def _message(self, user: User, due: Due, now: dt.datetime,
-                 extra: list[Reply] | None) -> Message:
-        if due.kind == WEEKLY:
-            return Message(list(extra or []))
-        prefs = self.prefs(user.id)
-        assert prefs is not None
-        return self.chat.compose(user, prefs, due, now)
-
-    async def _wait_turn(self, key: UserKey) -> asyncio.Lock:
-        """Wait for this send's turn: earlier rows first (a FIFO turnstile, so sends start in
-        due order even with several in flight), then budget room, then the person not being
-        mid-conversation. Returns the person's lock, taken; the caller must send before its
-        next await, and release it."""
-        lock = self.coach.lock(key)
-        async with self._turnstile:
-            while True:
-                await self.s.delivery.wait_for_room(key)
-                if not lock.locked():
-                    await lock.acquire()  # free: returns without yielding
-                    return lock
-                async with lock:
-                    pass
-
-    async def _weekly_replies(self, user: User) -> list[Reply]:
-        hook = self._weekly
-        if hook is None:
-            return []
-        result = hook(user)
-        if inspect.isawaitable(result):
-            result = await result
-        return list(result or [])
-
-    def _worth_waiting(self, due: Due, row: dict[str, Any] | None, now: dt.datetime) -> bool:
-        """A cheap first look, before queueing for the budget: is this likely a send?"""
-        prefs = Prefs.from_row(row) if row else None
-        return prefs is not None and row is not None and \
-            not self._too_late(parse_iso(due.due_at), now, prefs) and \
-            can_receive(user_from_row(row))
-
-    def _too_late(self, due_at: dt.datetime, now: dt.datetime, prefs: Prefs) -> bool:
-        """Past the grace window, or no longer the same local day: too late to send."""
-        return now - due_at > self.config.grace or \
-            local_day(now, prefs.zone) != local_day(due_at, prefs.zone)
-
-    def _decide(self, due: Due, now: dt.datetime,
-                row: dict[str, Any] | None) -> tuple[_Decision, User | None]:
-        """What to do with a due row, given the person's users row as it is now."""
-        prefs = Prefs.from_row(row) if row else None
-        if row is None or prefs is None:
-            return _Decision("drop"), None  # erased, switched off or blocked
-        due_at = parse_iso(due.due_at)
-        then = None if due.kind == SNOOZE else self._move_from(due, due_at, prefs, row, now)
-        if self._too_late(due_at, now, prefs):
-            note = local_day(due_at, prefs.zone).isoformat() if due.kind == DAILY else None
-            return _Decision("log", MISSED, then, note), None
-        user = user_from_row(row)
-        if not can_receive(user):
-            return _Decision("log", SKIPPED, then), None
-        if user.state == WORKOUT and user.key in self.coach.workouts:
-            if due.kind == DAILY:  # training already: the reminder's job is done
-                return _Decision("log", SKIPPED, then), None
-            later = Next(iso(now + self.config.busy_retry), due.slot, self._spec(due.kind, row))
-            return _Decision("later", then=later), None
-        return _Decision("send", CLAIMED, then), user
-
-    def _apply(self, due: Due, decision: _Decision) -> None:
-        if decision.action == "drop":
-            self.book.drop(due.user_id)
-        elif decision.action == "later":
-            assert decision.then is not None
-            self.book.put(due.user_id, due.kind, decision.then)
-        else:
-            self.book.claim(due, decision.status, iso(self.clock.now()), decision.then,
-                            note=decision.note)
-
-    def _move_on(self, due: Due) -> None:
-        """After an unexpected error: never leave the row due, or run_due would spin on it."""
-        try:
-            if due.kind == SNOOZE:
-                self.book.drop(due.user_id, [SNOOZE])
-            else:
-                self.reschedule(due.user_id)
-        except Exception:
-            log.exception("dropping reminder %s of user %s", due.kind, due.user_id)
-            self.book.drop(due.user_id, [due.kind])

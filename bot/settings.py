@@ -6,16 +6,14 @@ from the menu too: "pause reminders for 3 days", "reminders off", "settings time
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
 from . import localtime
 from .intents import Intent, button
-from .localtime import describe_next
+from .localtime import describe_day, describe_next, local_date
 from .onboarding import PRESET_TIMES, READY, tag_for
 from .reminder_chat import MORNING
-from .reminder_times import local_day
 from .replies import Choice, Reply
 from .store import User
 
@@ -45,6 +43,7 @@ class Settings:
         self.r = reminders
         self.s = reminders.s
         self.t = reminders.s.texts
+        self.names = reminders.calendar
 
     def install(self) -> None:
         self.r.coach.routes["settings"] = self.open
@@ -149,10 +148,7 @@ class Settings:
             return self._save(user, reminder_days=days)
         if state == PAUSE:
             text = arg[1:] if arg.startswith("p") else typed.lower().removesuffix("days").strip()
-            count = int(text) if text.isdigit() else 0
-            if not 1 <= count <= MAX_PAUSE_DAYS:
-                return [Reply(self.t("settings.pause_again"))] + self.prompt(user)
-            return self._pause(user, count)
+            return self._pause(user, int(text) if text.isdigit() else 0)
         if state == SUMMARY:
             text = arg[1:] if arg.startswith("s") else parse_day_list(typed, self._names())
             if len(text) != 1:
@@ -178,6 +174,10 @@ class Settings:
         return self._confirm(user, "settings.saved")
 
     def _pause(self, user: User, count: int) -> list[Reply]:
+        """Pause for `count` days: 1 to MAX_PAUSE_DAYS, else ask again (in the pause step,
+        whether the number came typed there or in a shortcut from the menu)."""
+        if not 1 <= count <= MAX_PAUSE_DAYS:
+            return [Reply(self.t("settings.pause_again"))] + self._go(user, PAUSE)
         resume = self.r.resume_day(user.id, count)
         if resume is None:
             return self._close(user, [Reply(self.t("reminders.off"))])
@@ -206,7 +206,7 @@ class Settings:
         prefs = self.r.prefs(user.id)
         if nxt is None or prefs is None:
             return self._close(user, [Reply(self.t("settings.closed"))])
-        date, time = describe_next(nxt, prefs.zone)
+        date, time = describe_next(nxt, prefs.zone, self.names)
         name = self.t("settings.day_names_long").split()[day]
         return self._close(user, [Reply(self.t("settings.saved_summary_day", day=name,
                                                date=date, time=time))])
@@ -217,7 +217,7 @@ class Settings:
         prefs = self.r.prefs(user.id)
         if nxt is None or prefs is None:
             return self._close(user, [Reply(self.t("settings.saved_off"))])
-        date, time = describe_next(nxt, prefs.zone)
+        date, time = describe_next(nxt, prefs.zone, self.names)
         text = self.t(key, summary=self._summary(user.id), date=date, time=time,
                       zone=prefs.zone, **values)
         return self._close(user, [Reply(text)])
@@ -228,7 +228,7 @@ class Settings:
         prefs = self.r.prefs(user.id)
         nxt = self.r.next_reminder(user.id)
         if nxt is not None and prefs is not None:
-            date, time = describe_next(nxt, prefs.zone)
+            date, time = describe_next(nxt, prefs.zone, self.names)
             next_text = self.t("settings.next", date=date, time=time)
         else:
             next_text = self.t("settings.next_none")
@@ -250,9 +250,9 @@ class Settings:
             return self.t("settings.summary_off")
         text = self.t("settings.summary_on", time=prefs.at.strftime("%H:%M"), zone=prefs.zone,
                       days=self._days_text(prefs.days))
-        if prefs.paused_until and prefs.paused_until > local_day(self.s.clock.now(), prefs.zone):
+        if prefs.paused_until and prefs.paused_until > local_date(self.s.clock.now(), prefs.zone):
             text = self.t("settings.summary_paused", summary=text,
-                          date=self._date_text(prefs.paused_until))
+                          date=describe_day(prefs.paused_until, self.names))
         return text
 
     def _days_text(self, days: frozenset[int]) -> str:
@@ -263,10 +263,6 @@ class Settings:
             return self.t(key)
         names = self._names()
         return self.t("settings.days_list", days=", ".join(names[d] for d in sorted(days)))
-
-    def _date_text(self, day: dt.date) -> str:
-        noon = dt.datetime.combine(day, dt.time(12)).replace(tzinfo=dt.timezone.utc)
-        return describe_next(noon, "UTC")[0]
 
     def _names(self) -> list[str]:
         return self.t("settings.day_names").split()

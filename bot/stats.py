@@ -7,9 +7,10 @@ name them, so it is withheld below that.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from statistics import median
 
+from .localtime import aware
 from .store import Store
 
 MIN_GROUP = 3
@@ -50,7 +51,7 @@ def gather(store: Store, now: datetime) -> Stats:
     since = now - timedelta(days=ACTIVE_DAYS)
     active = len({user_id for user_id, started in db.execute(
         f"select user_id, started_at from workouts where status in ({finished})")
-        if _aware(datetime.fromisoformat(started)) > since})
+        if aware(started) > since})
     workouts = db.execute(
         f"select count(*) from workouts where status in ({finished})").fetchone()[0]
     changes = [row[0] for row in db.execute("""
@@ -64,10 +65,6 @@ def gather(store: Store, now: datetime) -> Stats:
     """)]
     shown = float(median(changes)) if len(changes) >= MIN_GROUP else None
     return Stats(people, set_up, active, workouts, len(changes), shown)
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 def print_stats(store: Store, now: datetime) -> int:

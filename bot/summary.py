@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import mean
 
+from .audience import in_programme
 from .charts import AFTER, MORNING, sparkline
-from .onboarding import RED_FLAG_PREFIX, is_onboarding
-from .progress_chart import ChartInput, aware, caption, chart_input, render, render_off_loop, zone
+from .localtime import CalendarNames, aware, day_month
+from .progress_chart import ChartInput, caption, chart_input, render, render_off_loop, zone
 from .replies import Attachment, Reply
 from .services import Services
 from .store import StageChange, User
@@ -60,16 +61,11 @@ async def weekly_summary_async(services: Services, user: User, now: datetime) ->
     return compose(services, week, image)
 
 
-def eligible(user: User) -> bool:
-    """Only people in the programme get a summary: not mid-onboarding, not blocked."""
-    return not is_onboarding(user.state) and not user.state.startswith(RED_FLAG_PREFIX)
-
-
 def collect(services: Services, user: User, now: datetime) -> Week | None:
     """Read the week from the store (on the loop thread); None when nothing should be sent."""
     store = services.store
     fresh = store.find_user(user.key)  # the scheduler's copy may be stale, or the person gone
-    if fresh is None or not eligible(fresh):
+    if fresh is None or not in_programme(fresh.state):  # the reminders' rule too
         return None
     tz = zone(fresh)
     end = now.astimezone(tz)
@@ -99,7 +95,9 @@ def collect(services: Services, user: User, now: datetime) -> Week | None:
 def compose(services: Services, week: Week, image: Attachment | None) -> list[Reply]:
     """The summary text, then the chart with its sparkline caption (when there is a chart)."""
     t = services.texts
-    lines = [t("summary.header", start=_day(week.start), end=_day(week.end))]
+    names = CalendarNames.from_texts(t)
+    lines = [t("summary.header", start=day_month(week.start.date(), names),
+               end=day_month(week.end.date(), names))]
     lines.append(_workouts_line(services, week))
     lines.append(_pain_line(services, week))
     if week.morning:
@@ -153,10 +151,6 @@ def _change_lines(services: Services, week: Week) -> list[str]:
         key = "summary.change_up" if change.to_index > change.from_index else "summary.change_down"
         lines.append(t(key, name=exercise.name, stage=stage))
     return lines
-
-
-def _day(at: datetime) -> str:
-    return f"{at.day} {at:%b}"
 
 
 def _number(value: float) -> str:

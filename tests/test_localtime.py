@@ -19,6 +19,10 @@ from hypothesis import strategies as st
 
 from bot import localtime
 from bot.localtime import (
+    CalendarNames,
+    aware,
+    day_month,
+    describe_day,
     describe_next,
     local_date,
     next_occurrence,
@@ -31,6 +35,9 @@ EVERY_DAY = frozenset(range(7))
 WEEKDAYS = frozenset(range(5))
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
+ENGLISH = CalendarNames(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+                        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                         "Nov", "Dec"))
 
 
 def utc(*args: int) -> dt.datetime:
@@ -564,7 +571,7 @@ def test_local_date_rejects_naive() -> None:
     ],
 )
 def test_describe_next(instant: dt.datetime, zone: str, expected: tuple[str, str]) -> None:
-    assert describe_next(instant, zone) == expected
+    assert describe_next(instant, zone, ENGLISH) == expected
 
 
 def test_describe_next_ignores_locale() -> None:
@@ -576,6 +583,30 @@ def test_describe_next_ignores_locale() -> None:
     except locale.Error:
         pytest.skip("de_DE locale not installed")
     try:
-        assert describe_next(utc(2026, 11, 25, 6, 30), BERLIN) == ("Wed 25 Nov", "07:30")
+        assert describe_next(utc(2026, 11, 25, 6, 30), BERLIN, ENGLISH) == ("Wed 25 Nov", "07:30")
     finally:
         locale.setlocale(locale.LC_TIME, previous)
+
+
+def test_day_and_month_names_are_the_ones_passed_in() -> None:
+    german = CalendarNames(("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
+                           ("Jan", "Feb", "März", "Apr", "Mai", "Juni", "Juli", "Aug", "Sep",
+                            "Okt", "Nov", "Dez"))
+    assert describe_next(utc(2026, 3, 11, 6, 30), BERLIN, german) == ("Mi 11 März", "07:30")
+    assert describe_day(dt.date(2026, 12, 24), german) == "Do 24 Dez"
+    assert day_month(dt.date(2026, 5, 1), ENGLISH) == "1 May"
+    with pytest.raises(ValueError):
+        CalendarNames(("Mon",), ENGLISH.months)
+
+
+def test_the_calendar_names_come_from_the_texts() -> None:
+    from bot.texts import Texts
+
+    texts = Texts.load(Path(__file__).resolve().parent.parent / "content")
+    assert CalendarNames.from_texts(texts) == ENGLISH
+
+
+def test_stored_instants_without_a_zone_are_utc() -> None:
+    assert aware("2026-03-10T06:30:00") == utc(2026, 3, 10, 6, 30)
+    assert aware("2026-03-10T07:30:00+01:00") == utc(2026, 3, 10, 6, 30)
+    assert aware(dt.datetime(2026, 3, 10, 6, 30)) == utc(2026, 3, 10, 6, 30)

@@ -122,3 +122,21 @@ async def test_an_unanswered_morning_question_is_over_by_the_next_reminder(tmp_p
     replies = await ana.says("3")
     assert replies[0].text == "Thanks, I've noted your back pain at 3/10."
     await world.close()
+
+
+async def test_yesterdays_unanswered_question_is_not_answered_today(tmp_path):
+    world, ana = await _ana_trained_on_tuesday(tmp_path)  # pain before 3
+    store = world.coach.s.store
+    user = store.find_user(ana.key)
+    await world.at(berlin(*WED, 7, 30))  # asked on Wednesday, never answered
+    world.clock.set(berlin(*THU, 6, 45))  # Thursday, before the reminder
+    replies = await ana.says("6")  # a pain report for today, not Wednesday's answer
+    assert replies[0].text == "Thanks, I've noted your back pain at 6/10."
+    assert not any(r.text.startswith("⬇") for r in replies)
+    assert set(store.stages(user.id).values()) == {0}
+    assert [(p.score, p.kind) for p in store.pain_reports(user.id)][-1] == (6, "adhoc")
+    assert store.find_user(ana.key).state == "ready"
+    check = world.reminders.book.check(user.id, "2026-03-11")
+    assert (check["pain"], check["outcome"]) == (None, "expired")  # closed, unanswered
+    assert world.reminders.book.open_check(user.id) is None
+    await world.close()

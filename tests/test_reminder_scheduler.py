@@ -2,6 +2,8 @@
 right instant of a scaled clock (--time-scale), and a fan-out never blocks the rest of the bot."""
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -93,3 +95,36 @@ async def test_a_fan_out_does_not_hold_up_a_conversation(tmp_path):
     assert order == [f"p{n:03d}" for n in range(300)]  # everyone once, in due order
     await coach.shutdown()
     store.close()
+
+
+async def test_stopping_gives_a_stuck_send_5_clock_seconds_then_cancels_it(tmp_path):
+    class Stuck(RecordingAdapter):
+        """The platform takes the reminder and never answers."""
+
+        def __init__(self, coach, budget=None) -> None:
+            super().__init__(coach, budget)
+            self.started = asyncio.Event()
+            self.cancelled = False
+
+        async def send(self, user, reply, context):
+            if REMINDER not in reply.text:
+                return await super().send(user, reply, context)
+            self.started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+
+    clock = Clock(scale=100, start=berlin(2026, 3, 10, 7, 29, 0))  # 5 clock s: 50 ms
+    coach = build(tmp_path / "coach.db", clock=clock)
+    adapter = Stuck(coach)
+    await _onboard(Person(coach, adapter, "ana", "Ana"), "07:30")
+    await coach.start()
+    await asyncio.wait_for(adapter.started.wait(), 5)
+    begun = time.monotonic()
+    await coach.reminders.stop()
+    assert time.monotonic() - begun < 1.0  # the grace is clock time, not 5 real seconds
+    assert adapter.cancelled
+    await coach.shutdown()
+    coach.s.store.close()

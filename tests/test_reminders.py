@@ -320,3 +320,65 @@ async def test_the_weekly_summary_follows_the_chosen_day(tmp_path):
     weekly = [world.wall(s).strftime("%a %H:%M") for s in sent if s.reply.text == "Your week"]
     assert weekly == ["Wed 08:00", "Wed 08:00"]
     await world.close()
+
+
+async def test_no_reminder_or_summary_while_a_blocked_person_decides_whether_to_delete(tmp_path):
+    world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
+    ana = await world.onboards("ana")
+    await ana.says("rescreen")
+    replies = await ana.presses("Yes")  # a warning sign: the programme stops here
+    assert replies[0].text.startswith("Please stop here and get medical help today")
+    await ana.says("delete my data")  # ... and she leaves the question open
+    assert world.coach.s.store.find_user(ana.key).state == "delete:redflag:urgent"
+    sent = await world.walk(berlin(*TUESDAY, 7, 0), berlin(2026, 3, 15, 9, 0),
+                            timedelta(minutes=30))  # past Sunday's summary too
+    assert [s.reply.text for s in sent] == []
+    await world.close()
+
+
+async def test_no_reminder_while_someone_mid_rescreen_decides_whether_to_delete(tmp_path):
+    world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
+    ana = await world.onboards("ana")
+    await ana.says("rescreen")
+    for _ in range(3):
+        await ana.presses("No")
+    await ana.says("delete my data")
+    assert world.coach.s.store.find_user(ana.key).state == "delete:screen:3"
+    assert await world.at(berlin(*TUESDAY, 7, 30)) == []
+    replies = await ana.says("no")  # keeps her data: back at question 4 of the check
+    assert "question 4 of 11" in replies[-1].text
+    assert await world.at(berlin(2026, 3, 11, 7, 30)) == []
+    await world.close()
+
+
+async def test_after_downtime_over_a_whole_day_todays_reminder_still_comes(tmp_path):
+    world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
+    await world.onboards()
+    await world.close()  # down from Tuesday 06:00, before Tuesday's 07:30 ...
+    world.clock.set(berlin(2026, 3, 11, 8, 0))  # ... to Wednesday 08:00: 30 min late
+    world = await world.reopen()
+    sent = await world.at(berlin(2026, 3, 11, 8, 0))
+    assert len(sent) == 1 and REMINDER in sent[0].reply.text
+    assert ("(I was offline at your reminder time on Tue 10 Mar, so that reminder never came."
+            in sent[0].reply.text)
+    assert await world.at(berlin(2026, 3, 11, 9, 0)) == []  # once
+    sent = await world.at(berlin(2026, 3, 12, 7, 30))
+    assert len(sent) == 1 and "offline" not in sent[0].reply.text  # told once
+    log = world.reminders.book.history(1)
+    assert [(r["slot"], r["status"]) for r in log] == [
+        ("2026-03-10", "missed"), ("2026-03-11", "sent"), ("2026-03-12", "sent")]
+    await world.close()
+
+
+async def test_after_several_days_down_only_the_first_missed_day_is_told(tmp_path):
+    world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
+    await world.onboards()
+    await world.close()  # down from Tuesday to Friday 09:00: Tue, Wed and Thu passed
+    world.clock.set(berlin(2026, 3, 13, 9, 0))
+    world = await world.reopen()
+    sent = await world.at(berlin(2026, 3, 13, 9, 0))
+    assert len(sent) == 1 and "on Tue 10 Mar" in sent[0].reply.text  # Friday's, 1.5 h late
+    log = world.reminders.book.history(1)
+    assert [(r["slot"], r["status"]) for r in log] == [
+        ("2026-03-10", "missed"), ("2026-03-13", "sent")]
+    await world.close()

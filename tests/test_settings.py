@@ -179,3 +179,21 @@ async def test_a_button_from_a_closed_settings_menu_is_stale(tmp_path):
     replies = await ana.sends_payload(old_days)
     assert replies[0].text.startswith("That question has passed")
     await world.close()
+
+
+async def test_a_pause_of_0_or_999_days_is_asked_again(tmp_path):
+    world, ana = await _ana(tmp_path)
+    for typed in ("pause reminders for 0 days", "pause reminders for 999 days"):
+        replies = await ana.says(typed)
+        assert replies[0].text == ("Please give a number of days from 1 to 90, like "
+                                   "\"pause reminders for 3 days\".")
+        assert replies[1].text.startswith("Pause reminders for how many days?")
+        user = world.coach.s.store.find_user(ana.key)
+        assert user.state == "set_pause"
+        assert world.reminders.prefs(user.id).paused_until is None
+    replies = await ana.says("91")
+    assert replies[0].text.startswith("Please give a number of days from 1 to 90")
+    replies = await ana.says("90")
+    assert replies[0].text == ("Done: reminders paused for 90 day(s). "
+                               "Next reminder: Mon 8 Jun at 07:30 (Europe/Berlin).")
+    await world.close()

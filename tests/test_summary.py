@@ -120,7 +120,10 @@ async def test_nothing_is_sent_to_people_not_in_the_programme(coach):
     blocked = person(store, "blocked", state="redflag:urgent")
     gone = person(store, "gone")
     store.erase_user(gone.id)
-    for user in (halfway, blocked, gone):
+    # "delete my data" asked and not yet answered keeps the state before it after "delete:"
+    deciding_blocked = person(store, "deciding_blocked", state="delete:redflag:urgent")
+    deciding_halfway = person(store, "deciding_halfway", state="delete:screen:3")
+    for user in (halfway, blocked, gone, deciding_blocked, deciding_halfway):
         assert weekly_summary(coach.s, user, FRIDAY_MORNING) == []
 
 
@@ -130,3 +133,19 @@ async def test_the_async_variant_says_the_same_with_the_chart_drawn_off_the_loop
     a_month_of_training(store, ana)
     assert await weekly_summary_async(coach.s, ana, FRIDAY_MORNING) == \
         weekly_summary(coach.s, ana, FRIDAY_MORNING)
+
+
+async def test_someone_in_the_programme_deciding_whether_to_delete_still_gets_it(coach):
+    ana = person(coach.s.store, "ana", state="delete:ready")
+    assert weekly_summary(coach.s, ana, FRIDAY_MORNING) != []
+
+
+async def test_the_dates_use_the_month_names_of_the_texts_not_the_servers_locale(coach,
+                                                                                monkeypatch):
+    texts = coach.s.texts
+    german = "Jan Feb März Apr Mai Juni Juli Aug Sep Okt Nov Dez"
+    monkeypatch.setattr(coach.s, "texts", lambda key, **values: german
+                        if key == "calendar.months" else texts(key, **values))
+    ana = person(coach.s.store, "ana")
+    summary = weekly_summary(coach.s, ana, FRIDAY_MORNING)
+    assert summary[0].text.splitlines()[0] == "Your week in review (14 März to 21 März):"
