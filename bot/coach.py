@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from typing import Any
 
 from . import progress
 from .events import Command, Event, UserKey
@@ -49,6 +50,7 @@ class Coach:
         #   hold_up:     whether step-ups are held for a person (next-morning rule)
         self.states: dict[str, tuple[Route, Callable[[User], list[Reply]]]] = {}
         self.hold_up: Callable[[User], bool] = lambda user: False
+        self.reminders: Any = None  # the reminder service, once installed (bot/reminders.py)
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         # Called with the person's key after they erased their data (drop in-memory state).

@@ -103,7 +103,7 @@ class Reminders:
     def install(cls, coach: Coach, config: ReminderConfig | None = None) -> Reminders:
         """Plug into the coach: routes, states, hooks, and the unreachable handler."""
         service = cls(coach, config or ReminderConfig.from_env())
-        coach.reminders = service  # type: ignore[attr-defined]  # for features that add hooks
+        coach.reminders = service  # for features that add hooks (the weekly summary)
         coach.routes["snooze"] = service.chat.snooze
         coach.routes["skip_today"] = service.chat.skip_today
         service.morning.install()
