@@ -47,6 +47,8 @@ import discord  # the library (absolute import: this module is adapters.discord)
 import yarl
 from discord import app_commands
 
+from adapters import _plumbing
+from adapters._plumbing import Progress, Resume, redact
 from bot.app import ConfigError
 from bot.coach import Coach
 from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
@@ -55,6 +57,9 @@ from bot.replies import Choice, Reply
 
 NAME = PLATFORM = "discord"
 TOKEN_ENV = "DISCORD_TOKEN"
+MASK = "<discord-token>"  # what the logs show instead of the token
+# Loggers that may see the token (discord.py's, and ours, which log what they are given).
+LOGGERS = ("discord", "aiohttp", "asyncio", "adapters", "bot", "backcoach", __name__)
 
 MAX_TEXT = 2000  # characters in one message
 MAX_LABEL = 80  # characters on a button
@@ -159,24 +164,10 @@ def usable(choices: tuple[Choice, ...]) -> list[Choice]:
 
 
 def button_rows(choices: list[Choice]) -> list[list[Choice]]:
-    """Even rows: numbers (pain 0-10) up to 5 a row (4 + 4 + 3); other buttons 3 a row when
-    short, 2 when longer, 1 when long."""
-    if not choices:
-        return []
-    longest = max(len(c.label) for c in choices)
-    if all(c.label.isdigit() for c in choices):
-        per_row = PER_ROW
-    else:
-        per_row = 3 if longest <= 20 else 2 if longest <= 40 else 1
-    count = max(-(-len(choices) // per_row), -(-len(choices) // PER_ROW))
-    count = min(count, MAX_ROWS)
-    size, extra = divmod(len(choices), count)
-    out, start = [], 0
-    for row in range(count):
-        end = start + size + (1 if row < extra else 0)
-        out.append(choices[start:end])
-        start = end
-    return out
+    """Even rows: numbers (pain 0-10) up to 5 a row (4 + 4 + 3); other buttons 3 a row up to
+    20 characters, 2 up to 40, else 1; never more than 5 rows."""
+    return _plumbing.even_rows(choices, [c.label for c in choices], numbers=PER_ROW, short=20,
+                               medium=40, max_rows=MAX_ROWS)
 
 
 # -- the client: intents, slash commands, events ------------------------------------------------
@@ -261,13 +252,13 @@ class DiscordAdapter:
 
     def __init__(self, coach: Coach, token: str, *, message_content: bool = True,
                  test_guild: int | None = None, **client_options) -> None:
-        protect(token)  # before the client exists
+        _plumbing.protect(token, MASK, LOGGERS)  # before the client exists
         self.coach = coach
         self.token = token
         self.test_guild = test_guild
         self.client = CoachClient(self, message_content, **client_options)
         self._slots: dict[tuple[int, str], tuple[int, int]] = {}  # (user, slot) -> channel, msg
-        self._sent_parts: dict[tuple[int, int], int] = {}  # parts of a reply out before a fault
+        self._resume = Resume(coach.s.delivery.MAX_TRIES)  # parts out before a fault
         self._in_order = InOrder()
         self._connection: asyncio.Task | None = None
         self._stopped = asyncio.Event()
@@ -407,6 +398,11 @@ class DiscordAdapter:
         it answers, or messages in the DM channel. Discord's answers become the core's
         Unreachable / RetryAfter / Transient."""
         origin = context if isinstance(context, Origin) else Origin()
+        with self._resume.sending(user, reply) as progress:
+            await self._send(user, reply, origin, progress)
+
+    async def _send(self, user: UserKey, reply: Reply, origin: Origin,
+                    progress: Progress) -> None:
         if self._stopped.is_set():
             raise Transient("the Discord adapter is stopped")
         direct = origin.channel is None and not origin.follows_up(reply)
@@ -416,14 +412,14 @@ class DiscordAdapter:
             if reply.kind == "countdown":  # a countdown only ever edits its cue
                 return
             if origin.follows_up(reply):
-                if await self._follow_up(user, origin, reply):
+                if await self._follow_up(user, origin, reply, progress):
                     return
                 direct = True
             if origin.channel is not None:
-                await self._post(user, origin.channel, reply, reference=origin.message)
+                await self._post(user, origin.channel, reply, progress, reference=origin.message)
             else:
                 await self._post(user, await self.client.create_dm(discord.Object(int(user.id))),
-                                 reply)
+                                 reply, progress)
         except discord.Forbidden as exc:
             if direct:  # blocked, or DMs closed (50007)
                 raise Unreachable(f"Discord {exc.status} ({exc.code}): {exc.text}") from None
@@ -455,13 +451,14 @@ class DiscordAdapter:
             return False
         return True
 
-    async def _follow_up(self, user: UserKey, origin: Origin, reply: Reply) -> bool:
+    async def _follow_up(self, user: UserKey, origin: Origin, reply: Reply,
+                         progress: Progress) -> bool:
         """Answer through the interaction (ephemerally in a server); False when its token has
-        expired, so the reply goes to the DMs instead."""
+        expired, so the reply (what is left of it) goes to the DMs instead."""
         followup = origin.interaction.followup
         try:
             await self._deliver(user, lambda **kw: followup.send(
-                ephemeral=origin.ephemeral, wait=True, **kw), reply)
+                ephemeral=origin.ephemeral, wait=True, **kw), reply, progress)
         except discord.NotFound as exc:  # 10015 unknown webhook: the token has expired
             log.info("interaction expired for %s (%s); answering in DMs", user, exc)
             origin.interaction = None
@@ -470,27 +467,27 @@ class DiscordAdapter:
         return True
 
     async def _post(self, user: UserKey, channel: discord.abc.Messageable, reply: Reply,
-                    reference: discord.Message | None = None) -> None:
+                    progress: Progress, reference: discord.Message | None = None) -> None:
         """Messages in a channel; a reply with a slot remembers its message for later edits."""
         def send(**kw):
             if reference is not None:
                 kw.update(reference=reference, mention_author=False)
             return channel.send(**kw)
-        message = await self._deliver(user, send, reply)
+        message = await self._deliver(user, send, reply, progress)
         if reply.slot and message is not None:
             self._slots[(int(user.id), reply.slot)] = (message.channel.id, message.id)
 
-    async def _deliver(self, user: UserKey, send, reply: Reply) -> discord.Message | None:
+    async def _deliver(self, user: UserKey, send, reply: Reply,
+                       progress: Progress) -> discord.Message | None:
         """One Reply as messages through `send`: text in parts of at most 2,000 characters; the
-        picture, files and buttons go on the last one. After a fault the parts that went out are
-        not sent again."""
+        picture, files and buttons go on the last one. The core's retry after a fault sends only
+        the parts that did not go out."""
         texts = split_text(reply.text) or [""]
         attachments = ((reply.image,) if reply.image else ()) + reply.files
         view = ChoicesView(int(user.id), reply.choices) if reply.choices else None
-        progress = (int(user.id), id(reply))
         message = None
         for index, text in enumerate(texts):
-            if index < self._sent_parts.get(progress, 0):
+            if index < progress.done:
                 continue
             options: dict = {"content": text} if text else {}
             if index == len(texts) - 1:
@@ -499,15 +496,9 @@ class DiscordAdapter:
                                         for a in attachments]
                 if view is not None and view.children:
                     options["view"] = view
-            if not options:
-                continue
-            try:
+            if options:
                 message = await send(**options)
-            except BaseException:
-                if index:
-                    self._sent_parts[progress] = index
-                raise
-        self._sent_parts.pop(progress, None)
+            progress.done = index + 1
         return message
 
 
@@ -556,18 +547,7 @@ class _Turn:
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Parts of at most `limit` characters, cut at a paragraph, line or word when possible."""
-    text = (text or "").strip()
-    parts = []
-    while len(text) > limit:
-        cut = limit
-        for separator in ("\n\n", "\n", " "):
-            at = text.rfind(separator, 0, limit)
-            if at > limit // 2:
-                cut = at
-                break
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].strip()
-    return parts + [text] if text else parts
+    return _plumbing.split_text(text, limit)
 
 
 def display_name(user: discord.abc.User) -> str:
@@ -575,7 +555,7 @@ def display_name(user: discord.abc.User) -> str:
     return getattr(user, "global_name", None) or user.name or ""
 
 
-# -- errors and secrets -------------------------------------------------------------------------
+# -- errors -------------------------------------------------------------------------------------
 
 def explain(error: BaseException) -> BaseException:
     """A gateway failure as something a person can act on."""
@@ -592,61 +572,6 @@ def _logged(what: str):
         yield
     except discord.HTTPException as exc:
         log.info("%s: %s", what, exc)
-
-
-class RedactToken(logging.Filter):
-    """Replaces the bot token in log records: message, arguments and traceback alike."""
-
-    MASK = "<discord-token>"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, self.MASK)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record: logging reports it itself
-            return True
-        clean = self.redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
-        return True
-
-
-_redactor = RedactToken()
-_GUARDED = ("discord", "aiohttp", "asyncio", "adapters", "bot", "backcoach")
-
-
-def protect(token: str) -> None:
-    """Keep the token out of every log line: a filter on the root handlers, and on the
-    libraries' own loggers (for handlers added later)."""
-    _redactor.secrets.add(token)
-    for handler in logging.getLogger().handlers:
-        if _redactor not in handler.filters:
-            handler.addFilter(_redactor)
-    names = [n for n in logging.root.manager.loggerDict if n.startswith(_GUARDED)]
-    for name in {*names, *_GUARDED, __name__}:
-        logger = logging.getLogger(name)
-        if _redactor not in logger.filters:
-            logger.addFilter(_redactor)
-
-
-def redact(text: str) -> str:
-    return _redactor.redact(text)
 
 
 # -- configuration ------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
                           MessageHandler, filters)
 from telegram.warnings import PTBDeprecationWarning
 
+from adapters import _plumbing
+from adapters._plumbing import Progress, Resume, redact
 from bot.app import ConfigError
 from bot.coach import Coach
 from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
@@ -40,6 +42,9 @@ NAME = PLATFORM = "telegram"
 TOKEN_ENV = "TELEGRAM_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+MASK = "<telegram-token>"  # what the logs show instead of the token
+# Loggers that may see the token: the client logs its URLs, the token in their path.
+LOGGERS = ("httpx", "httpcore", "telegram", "tornado", __name__)
 
 MAX_TEXT = 4096  # characters in one message (counted in UTF-16 units, as Telegram does)
 MAX_CAPTION = 1024
@@ -83,7 +88,7 @@ class TelegramAdapter:
     def __init__(self, coach: Coach, token: str, base_url: str = DEFAULT_BASE_URL,
                  base_file_url: str | None = None, webhook: Webhook | None = None,
                  poll_timeout: float = 10.0, connections: int = 4) -> None:
-        protect(token)  # before the client exists: it logs its URL, token included
+        _plumbing.protect(token, MASK, LOGGERS)  # before the client: it logs the token
         self.coach = coach
         self.webhook = webhook
         self.poll_timeout = poll_timeout
@@ -104,8 +109,7 @@ class TelegramAdapter:
             & ~filters.StatusUpdate.ALL, self.on_other))
         self.app.add_error_handler(self.on_error)
         self._slots: dict[tuple[int, str], int] = {}  # (chat, slot) -> message id
-        # (chat, id(reply)) -> (reply, parts of it that went out before a fault)
-        self._sent_parts: dict[tuple[int, int], tuple[Reply, int]] = {}
+        self._resume = Resume(coach.s.delivery.MAX_TRIES)  # parts out before a fault
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # At most `connections` API calls in flight; more would queue inside httpx's connection
         # pool, which rescans its whole queue on every change (slow under load). Four calls at
@@ -231,13 +235,18 @@ class TelegramAdapter:
         """Deliver one Reply: new messages, or an edit of the message in its slot. Telegram's
         answers become the core's Unreachable / RetryAfter / Transient."""
         origin = context if isinstance(context, Origin) else Origin(int(user.id))
+        with self._resume.sending(user, reply) as progress:
+            await self._send(user, reply, origin, progress)
+
+    async def _send(self, user: UserKey, reply: Reply, origin: Origin,
+                    progress: Progress) -> None:
         if self._stopped.is_set():
             raise Transient("the Telegram adapter is stopped")
         try:
             if reply.edit and reply.slot and await self._edit(origin, reply):
                 return
             if reply.kind != "countdown":  # a countdown only ever edits its cue
-                await self._send_new(origin, reply)
+                await self._send_new(origin, reply, progress)
         except Forbidden as exc:
             raise Unreachable(redact(exc.message)) from None
         except TelegramRetryAfter as exc:
@@ -270,33 +279,26 @@ class TelegramAdapter:
             raise
         return True
 
-    async def _send_new(self, origin: Origin, reply: Reply) -> None:
+    async def _send_new(self, origin: Origin, reply: Reply, progress: Progress) -> None:
         """Picture (with the text as caption when it fits), text in parts of at most 4,096
-        characters, then files; buttons go on the last message. After a fault the parts that
-        went out are not sent again."""
+        characters, then files; buttons go on the last message. The core's retry after a fault
+        sends only the parts that did not go out."""
         texts = split_text(reply.text)
         fits = len(texts) == 1 and _u16(texts[0]) <= MAX_CAPTION
         caption = texts.pop(0) if reply.image and fits else None
         parts = ([("photo", reply.image, caption)] if reply.image else []) \
             + [("text", t, None) for t in texts] + [("document", f, None) for f in reply.files]
         markup = keyboard(reply.choices)
-        progress = (origin.chat_id, id(reply))  # the same object comes back when retried
-        earlier, done = self._sent_parts.pop(progress, (None, 0))
-        done = done if earlier is reply else 0
         for index, (kind, content, caption) in enumerate(parts):
-            if index < done:
+            if index < progress.done:
                 continue
             if index:
                 await self._pace()
             last = index == len(parts) - 1
-            try:
-                async with self._calls:
-                    message = await self._send_part(origin, kind, content, caption,
-                                                     markup if last else None, first=index == 0)
-            except BaseException:
-                if index:  # kept with the reply itself, so its id can't be reused meanwhile
-                    self._sent_parts[progress] = (reply, index)
-                raise
+            async with self._calls:
+                message = await self._send_part(origin, kind, content, caption,
+                                                 markup if last else None, first=index == 0)
+            progress.done = index + 1
             if reply.slot and kind != "document":
                 self._slots[(origin.chat_id, reply.slot)] = message.message_id
         if len(parts) > 1:
@@ -343,106 +345,30 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
 
 def rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
     """Even rows that fit a phone: numbers (pain 0-10) up to 6 a row (6 + 5); other buttons
-    3 a row when short, 2 when longer, 1 when long."""
-    labels = [button.text for button in buttons]
-    longest = max(len(label) for label in labels)
-    if all(label.isdigit() for label in labels):
-        per_row = 6
-    else:
-        per_row = 3 if longest <= 14 else 2 if longest <= 24 else 1
-    count = -(-len(buttons) // per_row)  # rows needed
-    size, extra = divmod(len(buttons), count)  # the first `extra` rows get one more
-    out, start = [], 0
-    for row in range(count):
-        end = start + size + (1 if row < extra else 0)
-        out.append(buttons[start:end])
-        start = end
-    return out
+    3 a row up to 14 characters, 2 up to 24, else 1."""
+    return _plumbing.even_rows(buttons, [button.text for button in buttons],
+                               numbers=6, short=14, medium=24)
 
 
 # -- text ---------------------------------------------------------------------------------------
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Parts of at most `limit` UTF-16 units, cut at a paragraph, line or word when possible."""
-    text = text.strip()
-    parts = []
-    while _u16(text) > limit:
-        cut = min(len(text), limit)
-        while _u16(text[:cut]) > limit:
-            cut -= 1
-        for separator in ("\n\n", "\n", " "):
-            at = text.rfind(separator, 0, cut)
-            if at > cut // 2:
-                cut = at
-                break
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].strip()
-    return parts + [text] if text else parts
+    """Parts of at most `limit` UTF-16 units (as Telegram counts), cut at a paragraph, line or
+    word when possible."""
+    return _plumbing.split_text(text, limit, _u16)
 
 
 def _u16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-# -- errors and secrets -------------------------------------------------------------------------
+# -- errors -------------------------------------------------------------------------------------
 
 def _seconds(exc: TelegramRetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22 flags the int -> timedelta change to come
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-class RedactSecrets(logging.Filter):
-    """Replaces the bot token in log records: message, arguments and traceback alike."""
-
-    MASK = "<telegram-token>"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, self.MASK)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record: logging reports it itself
-            return True
-        clean = self.redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
-        return True
-
-
-_redactor = RedactSecrets()
-_GUARDED = ("httpx", "httpcore", "telegram", "tornado", __name__)
-
-
-def protect(token: str) -> None:
-    """Keep the token out of every log line: a filter on the root handlers, and on the client
-    libraries' own loggers (for handlers added later)."""
-    _redactor.secrets.add(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_redactor)
-    names = [n for n in logging.root.manager.loggerDict if n.startswith(_GUARDED)]
-    for name in {*names, "httpx", "telegram", __name__}:
-        logging.getLogger(name).addFilter(_redactor)
-
-
-def redact(text: str) -> str:
-    return _redactor.redact(text)
 
 
 # -- configuration ------------------------------------------------------------------------------

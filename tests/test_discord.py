@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import itertools
 import logging
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -22,10 +25,13 @@ import discord
 import pytest
 
 import adapters.discord as dc
+from adapters import _plumbing
 from adapters.discord import ChoicesView, DiscordAdapter, button_rows, split_text
+from adapters.telegram import TelegramAdapter
 from bot import progress
 from bot.app import ConfigError, build, platform_modules
 from bot.coach import Coach
+from bot.delivery import Delivery
 from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
 
@@ -302,6 +308,32 @@ async def test_in_a_server_health_answers_are_ephemeral_and_workouts_run_in_dms(
             m["flags"] & EPHEMERAL for m in fake.bot_messages_in(general) if m["attachments"])
 
 
+async def test_in_a_server_only_messages_that_mention_the_bot_reach_the_core_not_private(
+        fake, tmp_path):
+    """Bystanders' talk in a server never reaches the core (no profile, no trace); a message
+    that mentions the bot does, marked not private."""
+    async with coach_on_discord(fake, tmp_path) as d:
+        events = []
+        handle = d.coach.handle
+
+        async def recorded(event, context=None, name=""):
+            events.append(event)
+            await handle(event, context, name)
+
+        d.coach.handle = recorded
+        general = fake.guild.channel("general")
+        for text in ("my back hurts, pain 7", f"<@{ANA}> how is your back?", "/start",
+                     "start session"):
+            await fake.guild_text(BEN, general, text)
+        since = d._mark(general)
+        await fake.guild_text(BEN, general, f"<@{fake.bot_user_id}> pain 7")
+        await d.wait_text(general, "private", since)
+        assert [(type(e).__name__, e.private) for e in events] == [("Text", False)]
+        assert d.coach.s.store.find_user(d.key(BEN)) is None
+        assert [m["content"] for m in fake.bot_messages_in(general)] == [
+            d.coach.t("menu.private_only")]
+
+
 # -- buttons -----------------------------------------------------------------------------------
 
 async def test_someone_elses_button_is_refused_privately_and_changes_nothing(fake, tmp_path):
@@ -430,6 +462,76 @@ async def test_a_429_is_retried_by_discord_py_and_the_message_arrives(fake, tmp_
         assert statuses == [429, 200]
 
 
+def _fail_after(fake: FakeDiscord, path: str, ok: int, status: int, times: int = 1) -> None:
+    """Let `ok` POSTs to `path` through, then answer the next `times` with `status`."""
+    match, seen = fake._match_fault, itertools.count()
+
+    def fault(method: str, rel: str):
+        if method == "POST" and re.search(path, rel) and next(seen) == ok:
+            fake.fail_next(path, status, method="POST", times=times)
+        return match(method, rel)
+
+    fake._match_fault = fault
+
+
+def _three_parts(word: str) -> str:
+    return "\n\n".join(f"{word} {n}. " + "word " * 300 for n in range(3))
+
+
+async def test_a_retried_reply_does_not_repeat_the_parts_that_went_out(fake, tmp_path):
+    async with coach_on_discord(fake, tmp_path) as d:
+        dm, text = d.dm(ANA), _three_parts("Paragraph")
+        _fail_after(fake, rf"^/channels/{dm}/messages$", ok=1, status=503)
+        assert await d.coach.s.delivery.send(d.key(ANA), Reply(text))
+        statuses = [c.status for c in fake.calls_to(rf"^/channels/{dm}/messages$", "POST")]
+        assert statuses == [200, 503, 200, 200]
+        assert " ".join(m["content"] for m in fake.bot_messages_in(dm)).split() == text.split()
+
+
+@pytest.mark.parametrize("status, times, why", [
+    (400, 1, "refused, so never retried"),
+    (503, Delivery.MAX_TRIES, "the core gave up"),
+])
+async def test_a_send_that_ended_leaves_nothing_behind_for_the_next_one(fake, tmp_path, status,
+                                                                       times, why):
+    """Parts already out are skipped only by the retries of that one send: once it has ended,
+    sending the same Reply object again starts from its first part."""
+    async with coach_on_discord(fake, tmp_path) as d:
+        dm, reply = d.dm(ANA), Reply(_three_parts("Paragraph"))
+        _fail_after(fake, rf"^/channels/{dm}/messages$", ok=1, status=status, times=times)
+        await d.coach.s.delivery.send(d.key(ANA), reply)
+        assert len(fake.bot_messages_in(dm)) == 1  # the first part only
+        assert await d.coach.s.delivery.send(d.key(ANA), reply), why
+        contents = [m["content"] for m in fake.bot_messages_in(dm)]
+        assert " ".join(contents[1:]).split() == reply.text.split(), why
+        assert not d.adapter._resume.open, "a finished send left its progress behind"
+
+
+async def test_a_new_reply_at_a_given_up_replys_address_is_sent_whole(fake, tmp_path, caplog):
+    """Python reuses a freed object's id at once: progress kept by id(reply) would make the next
+    reply there skip its first parts."""
+    caplog.set_level(logging.CRITICAL, logger="bot.delivery")  # its records would keep the reply
+    async with coach_on_discord(fake, tmp_path) as d:
+        dm, key = d.dm(ANA), d.key(ANA)
+        reply = Reply(_three_parts("Paragraph"))
+        _fail_after(fake, rf"^/channels/{dm}/messages$", ok=1, status=503,
+                    times=Delivery.MAX_TRIES)
+        assert not await d.coach.s.delivery.send(key, reply)  # the first part only, then given up
+        stale, text = id(reply), _three_parts("Later")
+        del reply
+        gc.collect()
+        made = []  # new replies until one lands where the old one was
+        while len(made) < 100_000 and (not made or id(made[-1]) != stale):
+            made.append(Reply(text))
+        later = made.pop()
+        del made
+        if id(later) != stale:
+            pytest.skip("the allocator did not reuse the freed reply's address this time")
+        assert await d.coach.s.delivery.send(key, later)
+        contents = [m["content"] for m in fake.bot_messages_in(dm)]
+        assert len(contents) == 4 and " ".join(contents[1:]).split() == text.split()
+
+
 async def test_the_token_never_reaches_the_logs(fake, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     async with coach_on_discord(fake, tmp_path) as d:
@@ -448,6 +550,33 @@ async def test_the_token_never_reaches_the_logs(fake, tmp_path, caplog):
         line = logging.Formatter().format(record)
         assert fake.token not in line, line
     assert "<discord-token>" in caplog.text
+
+
+def test_one_filter_keeps_both_tokens_out_of_every_guarded_logger(tmp_path):
+    """Telegram and Discord in one process: a handler added after start-up sees neither token,
+    whether a library, an adapter or the core logs it."""
+    coach = build(tmp_path / "coach.db")
+    telegram_token, discord_token = "123456:TelegramOnlyToken", "Discord.Only.Token"
+    TelegramAdapter(coach, telegram_token, "http://127.0.0.1:9/bot")
+    DiscordAdapter(coach, discord_token)
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(handler.format(record))
+    names = ("bot.delivery", "adapters.telegram", "discord.http", "httpx", "telegram.ext")
+    for name in names:
+        logging.getLogger(name).addHandler(handler)
+    try:
+        for name in names:
+            logging.getLogger(name).error("tokens %s and %s", telegram_token, discord_token)
+    finally:
+        for name in names:
+            logging.getLogger(name).removeHandler(handler)
+        coach.s.store.close()
+    assert len(lines) == len(names)
+    for line in lines:
+        assert telegram_token not in line and discord_token not in line, line
+        assert "<telegram-token>" in line and "<discord-token>" in line, line
+    assert not any(module is _plumbing for module in platform_modules().values())
 
 
 # -- configuration -----------------------------------------------------------------------------

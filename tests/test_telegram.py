@@ -22,6 +22,7 @@ import adapters.telegram as tg
 from adapters.telegram import TelegramAdapter, keyboard, split_text
 from bot.app import ConfigError, build, main, platform_modules
 from bot.coach import Coach
+from bot.delivery import Delivery
 from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
 from bot.timers import phases_for
@@ -219,6 +220,29 @@ async def test_a_retried_reply_does_not_repeat_the_parts_that_went_out(tmp_path)
         assert fake.keyboard(ANA) == [[("OK", "ok")]]
 
 
+@pytest.mark.parametrize("status, times, why", [
+    (400, 1, "refused, so never retried"),
+    (502, Delivery.MAX_TRIES, "the core gave up"),
+])
+async def test_a_send_that_ended_leaves_nothing_behind_for_the_next_one(tmp_path, status, times,
+                                                                       why):
+    """Parts already out are skipped only by the retries of that one send: once it has ended,
+    sending the same Reply object again starts from its first part."""
+    async with coach_on_telegram(tmp_path) as t:
+        fake, key = t.fake, t.key(ANA)
+        fake.add_chat(ANA)
+        reply = Reply("Your week, in words. " * 80, image=Attachment("w.png", _png(), "image/png"))
+        fake.fail_next("sendMessage", status, times=times,
+                       description="Bad Request: message is too long" if status == 400 else None)
+        await t.coach.s.delivery.send(key, reply)  # the photo goes out, the text does not
+        assert len(fake.calls_of("sendPhoto", ANA, ok=True)) == 1
+        assert not fake.calls_of("sendMessage", ANA, ok=True)
+        assert await t.coach.s.delivery.send(key, reply), why
+        assert len(fake.calls_of("sendPhoto", ANA, ok=True)) == 2, why
+        assert fake.texts(ANA)[-1] == reply.text.strip()
+        assert not t.adapter._resume.open, "a finished send left its progress behind"
+
+
 async def test_long_texts_are_split_with_the_keyboard_on_the_last_part(tmp_path):
     async with coach_on_telegram(tmp_path) as t:
         fake = t.fake
@@ -344,6 +368,38 @@ async def test_in_a_group_the_coach_asks_for_a_private_chat(tmp_path):
         assert not t.coach.workouts
         ben = t.coach.s.store.find_user(t.key(BEN))
         assert ben is None or (ben.state == "new" and not t.coach.s.store.pain_reports(ben.id))
+
+
+async def test_in_a_group_only_what_is_addressed_to_the_bot_reaches_the_core_not_private(
+        tmp_path):
+    """Bystanders' talk in a group never reaches the core (no profile, no trace); a command for
+    this bot, or a press of its button, does, marked not private."""
+    async with coach_on_telegram(tmp_path) as t:
+        fake, store = t.fake, t.coach.s.store
+        events = []
+        handle = t.coach.handle
+
+        async def recorded(event, context=None, name=""):
+            events.append(event)
+            await handle(event, context, name)
+
+        t.coach.handle = recorded
+        group = -4001234567
+        for text in ("my back hurts, pain 7", "@standin_bot my back hurts", "/start@other_bot",
+                     "start session"):
+            fake.group_text(BEN, text, group)
+        fake.add_chat(group, "group")
+        await t.adapter.send(t.key(BEN), Reply("Buttons", (Choice("Help", "help"),)),
+                             tg.Origin(group))
+        since = len(fake.calls)
+        fake.group_text(BEN, "/pain@standin_bot 6", group)
+        await fake.wait_for_text(group, "private chat", timeout=STEP, since=since)
+        since = len(fake.calls)
+        t.pressed.append(fake.press(BEN, "Help", group))
+        await fake.wait_for_text(group, "private chat", timeout=STEP, since=since)
+        assert [(type(e).__name__, e.private) for e in events] == [("Command", False),
+                                                                  ("Picked", False)]
+        assert store.find_user(t.key(BEN)) is None
 
 
 async def test_the_token_never_reaches_the_logs(tmp_path, caplog):

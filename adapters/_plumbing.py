@@ -1,0 +1,169 @@
+"""What the chat adapters share that belongs to no one platform: bot tokens kept out of the logs,
+long texts cut into messages, buttons laid out in even rows, and a partly-sent reply resumed by
+the core's retry.
+
+Not a platform: it defines no NAME and no create(), so bot.app's discovery passes it over.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.delivery import RetryAfter, Transient
+from bot.events import UserKey
+from bot.replies import Reply
+
+T = TypeVar("T")
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+class RedactSecrets(logging.Filter):
+    """Replaces every secret in log records by its mask: message, arguments, traceback and stack
+    alike. One instance serves every adapter, so each token is masked wherever it turns up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.masks: dict[str, str] = {}  # secret -> what is logged instead, longest first
+
+    def add(self, secret: str, mask: str) -> None:
+        masks = {**self.masks, secret: mask}
+        self.masks = dict(sorted(masks.items(), key=lambda item: -len(item[0])))
+
+    def redact(self, text: str) -> str:
+        for secret, mask in self.masks.items():
+            text = text.replace(secret, mask)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.masks:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record: logging reports it itself
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+_redactor = RedactSecrets()
+
+
+def protect(secret: str, mask: str, loggers: Sequence[str]) -> None:
+    """Keep `secret` out of every log line (`mask` stands in its place): the filter goes on the
+    root logger's handlers, and on `loggers` and every logger below them that exists now, for
+    handlers added later. Call it before the client library that knows the secret is built."""
+    if not secret:
+        return
+    _redactor.add(secret, mask)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redactor)  # once: addFilter skips a filter already there
+    prefixes = tuple(loggers)
+    names = [name for name in logging.root.manager.loggerDict if name.startswith(prefixes)]
+    for name in {*names, *prefixes}:
+        logging.getLogger(name).addFilter(_redactor)
+
+
+def redact(text: str) -> str:
+    """`text` with every protected secret masked (for exception messages passed on)."""
+    return _redactor.redact(text)
+
+
+# -- text and buttons ---------------------------------------------------------------------------
+
+def split_text(text: str | None, limit: int, size: Callable[[str], int] = len) -> list[str]:
+    """Parts of at most `limit` (as `size` counts them), cut at a paragraph, line or word when
+    one ends in the second half of the part, else mid-word. Blank text gives no parts."""
+    text = (text or "").strip()
+    parts = []
+    while size(text) > limit:
+        cut = min(len(text), limit)
+        while size(text[:cut]) > limit:  # only when `size` counts some characters as more
+            cut -= 1
+        for separator in ("\n\n", "\n", " "):
+            at = text.rfind(separator, 0, cut)
+            if at > cut // 2:
+                cut = at
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].strip()
+    return parts + [text] if text else parts
+
+
+def even_rows(items: Sequence[T], labels: Sequence[str], *, numbers: int, short: int,
+              medium: int, max_rows: int | None = None) -> list[list[T]]:
+    """Buttons in rows that fit a phone: all-number labels (pain 0-10) up to `numbers` a row;
+    others 3 a row when every label is at most `short` characters, 2 when at most `medium`,
+    else 1. Row lengths differ by one at most, the longer rows first; with `max_rows`, rows are
+    made wider rather than more."""
+    if not items:
+        return []
+    if all(label.isdigit() for label in labels):
+        per_row = numbers
+    else:
+        longest = max(len(label) for label in labels)
+        per_row = 3 if longest <= short else 2 if longest <= medium else 1
+    count = -(-len(items) // per_row)  # rows needed
+    if max_rows is not None:
+        count = min(count, max_rows)
+    size, extra = divmod(len(items), count)  # the first `extra` rows get one more
+    out, start = [], 0
+    for row in range(count):
+        end = start + size + (1 if row < extra else 0)
+        out.append(list(items[start:end]))
+        start = end
+    return out
+
+
+# -- a reply in several messages, and the core's retries ------------------------------------------
+
+@dataclass(eq=False)
+class Progress:
+    """One Reply on its way out: how many of its messages went out. Made afresh for each send
+    by the core; kept between that send's tries only."""
+
+    reply: Reply
+    done: int = 0  # messages out, in order
+    failures: int = 0  # tries that ended in RetryAfter or Transient
+
+
+class Resume:
+    """Partly-sent replies, so that the core's retry sends only the messages still missing.
+
+    The core's Delivery sends one person's replies one at a time and, after a RetryAfter or
+    Transient, tries the same Reply object again while keeping that person's turn: a retry is
+    always the very next send to that person. So there is at most one open Progress a person,
+    holding its Reply (an id(), unlike the object, can be reused once the reply is gone) and
+    matched by identity. It is dropped as soon as that send is over: done, refused for good
+    (Unreachable, a refusal the adapter logs, a cancel or crash), given up by the core after
+    `tries` retryable failures, or followed by a send of anything else to that person."""
+
+    def __init__(self, tries: int) -> None:
+        self.tries = tries  # Delivery.MAX_TRIES: after that many failures the core gives up
+        self.open: dict[UserKey, Progress] = {}
+
+    @contextlib.contextmanager
+    def sending(self, user: UserKey, reply: Reply) -> Iterator[Progress]:
+        """Around one adapter send: yields the Progress to count messages on (carried over
+        when this send retries the one before)."""
+        progress = self.open.pop(user, None)
+        if progress is None or progress.reply is not reply:
+            progress = Progress(reply)
+        try:
+            yield progress
+        except (RetryAfter, Transient):
+            progress.failures += 1
+            if progress.done and progress.failures < self.tries:  # the core will try again
+                self.open[user] = progress
+            raise
