@@ -12,6 +12,7 @@ Pacing, retries and every coaching decision live in the core.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import warnings
@@ -328,9 +329,11 @@ class TelegramAdapter:
 
 # -- buttons ------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)
 def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
     """Choices as an inline keyboard; a payload Telegram would refuse (over 64 bytes) is left
-    out with a warning, never sent."""
+    out with a warning, never sent. The same few keyboards recur (menu, pain 0-10, timer
+    controls) and python-telegram-bot's objects are immutable, so each is built once."""
     buttons = []
     for choice in choices:
         size = len(choice.action.encode())

@@ -508,7 +508,8 @@ async def test_a_workout_never_sends_more_than_one_message_a_second_to_a_chat(tm
         assert fake.max_rate(ANA, window=second * 0.5) <= 1
         assert fake.max_rate(ANA, window=second * 10) <= 11
         assert fake.max_rate(ANA, window=second * 60) <= 61
-        assert len(workout) > 300  # the countdown kept being shown
+        # the countdown kept being shown (best effort: fewer edits when the machine is busy)
+        assert len(workout) > cues + 50
 
 
 # -- webhook -----------------------------------------------------------------------------------
