@@ -38,6 +38,7 @@ class ConsoleAdapter:
         self.files_dir = files_dir or Path.cwd() / "backcoach-files"
         self._choices: tuple[Choice, ...] = ()
         self._numbered = False
+        self._closed = False  # the output went away: nobody is reading any more
         self._last_cue_labels: tuple[str, ...] = ()
         self._on_countdown_line = False
 
@@ -65,10 +66,11 @@ class ConsoleAdapter:
             self._last_cue_labels = ()
         self._write(reply.text + "\n")
         for attachment in ((reply.image,) if reply.image else ()) + reply.files:
-            self._write(f"  [{attachment.name} saved to {self._save(attachment.name, attachment.data)}]\n")
+            path = self._save(attachment.name, attachment.data)
+            self._write(self.coach.s.texts("console.saved", name=attachment.name, path=path) + "\n")
         if reply.choices:
             self._show_choices(reply)
-        self.stdout.flush()
+        self._flush()
 
     def _show_choices(self, reply: Reply) -> None:
         self._choices = reply.choices
@@ -90,7 +92,20 @@ class ConsoleAdapter:
             self._on_countdown_line = False
 
     def _write(self, text: str) -> None:
-        self.stdout.write(text)
+        """A closed output (`python bot.py | head`) ends the session quietly, not in a traceback."""
+        if self._closed:
+            return
+        try:
+            self.stdout.write(text)
+        except (BrokenPipeError, ValueError):  # ValueError: writing to a closed file
+            self._closed = True
+
+    def _flush(self) -> None:
+        if not self._closed:
+            try:
+                self.stdout.flush()
+            except (BrokenPipeError, ValueError):
+                self._closed = True
 
     def _save(self, name: str, data: bytes) -> Path:
         self.files_dir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +135,7 @@ class ConsoleAdapter:
             if not self.interactive:
                 await self.coach.settled(self.key)
             line = await loop.run_in_executor(None, self.stdin.readline)
-            if not line:
+            if not line or self._closed:
                 break
             if line.strip():
                 await self.coach.handle(self.event_for(line.rstrip("\n")), name=self.name)
@@ -136,7 +151,7 @@ class ConsoleAdapter:
                 if session.task is not None:
                     await session.task
         self._end_countdown_line()
-        self.stdout.flush()
+        self._flush()
 
 
 def add_arguments(parser) -> None:

@@ -130,6 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
+    finally:
+        _quiet_closed_stdout()
+
+
+def _quiet_closed_stdout() -> None:
+    """`python bot.py | head`: the reader left; exit without a broken-pipe complaint."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def quiet_noisy_loggers() -> None:
@@ -161,7 +172,11 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
     try:
         finished = [asyncio.create_task(a.finished()) for a in adapters]
         waiter = asyncio.create_task(stop.wait())
-        await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not waiter and task.exception() is not None:
+                log.error("a platform stopped: %r", task.exception())
+        waiter.cancel()
     finally:
         for adapter in adapters:
             with contextlib.suppress(Exception):
