@@ -93,6 +93,9 @@ async def test_every_state_answers_nasty_input_helpfully(state, ana: Person, coa
     before = _snapshot(coach, ana)
     user_state = coach.s.store.find_user(ana.key).state if before else None
     await _feed_everything(ana, caplog)
+    user = coach.s.store.find_user(ana.key)
+    if user is not None:  # whatever was forged, no pain score outside 0-10 is ever stored
+        assert all(0 <= p.score <= 10 for p in coach.s.store.pain_reports(user.id))
     if before is not None and state not in ("new", "intro", "screening", "baseline"):
         after = _snapshot(coach, ana)
         # saved answers, stages and history are untouched by junk
