@@ -48,6 +48,7 @@ def report(services: Services, user: User) -> list[Reply]:
         history = store.exercise_history(user.id, exercise.id)  # read once, used twice
         lines.append(_ladder_line(services, exercise, index, history))
         sessions.append(f"{exercise.name} {len(history)}")
+    lines.append(t("progress.rule", pain=services.programme.rules.up_max_pain))
     lines.append(t("progress.sessions", sessions=", ".join(sessions)))
     scores = [str(p.score) for p in store.pain_reports(user.id) if p.kind == "after"][-5:]
     lines.append(t("progress.last_pain", scores=", ".join(scores)) if scores
