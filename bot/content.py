@@ -87,6 +87,11 @@ class Exercise:
     avoid: tuple[str, ...]
     stages: tuple[Stage, ...]
 
+    def stage_at(self, index: int) -> Stage:
+        """The stage a stored index points at, clamped: a ladder shortened in content since
+        must not break anyone whose saved stage is past its new end."""
+        return self.stages[max(0, min(index, len(self.stages) - 1))]
+
 
 @dataclass(frozen=True)
 class Rules:

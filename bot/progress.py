@@ -60,7 +60,7 @@ def _ladder_line(services: Services, exercise: Exercise, index: int,
                  history: list[tuple[int, int, int]]) -> str:
     """"• Side plank: Knees down, 10 s holds (1/12)" and the next stage with what it takes."""
     t = services.texts
-    index = max(0, min(index, len(exercise.stages) - 1))
+    index = max(0, min(index, len(exercise.stages) - 1))  # a ladder shortened since
     if index + 1 < len(exercise.stages):
         following = t("progress.next", stage=exercise.stages[index + 1].name,
                       takes=_what_it_takes(services, index, history))
@@ -126,7 +126,7 @@ def _reason(services: Services, change: StageChange) -> str:
 
 def _stage_name(exercise: Exercise, index: int) -> str:
     """The stage's name; an index outside the ladder (content shortened since) is clamped."""
-    return exercise.stages[max(0, min(index, len(exercise.stages) - 1))].name
+    return exercise.stage_at(index).name
 
 
 def find_exercise(programme: Programme, text: str) -> Exercise | None:

@@ -103,7 +103,7 @@ class ReminderChat:
         exercise = exercises[(day - 1) % len(exercises)]
         exercise = next((e for e in exercises if e.id == last_changed), exercise)
         index = stages.get(exercise.id, 0)
-        stage = exercise.stages[max(0, min(index, len(exercise.stages) - 1))]
+        stage = exercise.stage_at(index)
         return self.t("reminders.greeting", hello=self.t(f"reminders.{hello}", name=name),
                       day=day, exercise=exercise.name, stage=stage.name)
 
@@ -115,8 +115,7 @@ class ReminderChat:
         key = tuple(stages.get(e.id, 0) for e in self.s.programme.exercises)
         minutes = self._minutes.get(key)
         if minutes is None:
-            plan = [(e, e.stages[max(0, min(i, len(e.stages) - 1))])
-                    for e, i in zip(self.s.programme.exercises, key)]
+            plan = [(e, e.stage_at(i)) for e, i in zip(self.s.programme.exercises, key)]
             minutes = self._minutes[key] = estimated_minutes(self.s, plan)
         return self.t("reminders.ready", minutes=minutes)
 
@@ -132,12 +131,9 @@ class ReminderChat:
     # -- snooze and skip ----------------------------------------------------------------------
 
     async def snooze(self, user: User, intent: Intent) -> list[Reply]:
-        refusal = self._refusal(user)
-        if refusal is not None:
-            return refusal
-        prefs = self.r.prefs(user.id)
-        if prefs is None:
-            return [Reply(self.t("reminders.off"))]
+        prefs, answer = self._prefs_or_answer(user)
+        if answer is not None:
+            return answer
         now = self.s.clock.now()
         today = local_date(now, prefs.zone)
         choice, day = _snooze_arg(intent.arg)
@@ -164,12 +160,9 @@ class ReminderChat:
         return [Reply(self.t(key, date=date, time=time))]
 
     async def skip_today(self, user: User, intent: Intent) -> list[Reply]:
-        refusal = self._refusal(user)
-        if refusal is not None:
-            return refusal
-        prefs = self.r.prefs(user.id)
-        if prefs is None:
-            return [Reply(self.t("reminders.off"))]
+        prefs, answer = self._prefs_or_answer(user)
+        if answer is not None:
+            return answer
         today = local_date(self.s.clock.now(), prefs.zone)
         day = _day_arg(intent.arg)
         if day is not None and day != today:
@@ -181,6 +174,17 @@ class ReminderChat:
             return [Reply(self.t("reminders.skipped_no_next"))]
         date, time = describe_next(nxt, prefs.zone, self.names)
         return [Reply(self.t("reminders.skipped", date=date, time=time))]
+
+    def _prefs_or_answer(self, user: User) -> tuple[Prefs | None, list[Reply] | None]:
+        """The person's reminder settings, or what to answer instead of snoozing or skipping
+        (not in the programme, mid-workout, reminders off)."""
+        refusal = self._refusal(user)
+        if refusal is not None:
+            return None, refusal
+        prefs = self.r.prefs(user.id)
+        if prefs is None:
+            return None, [Reply(self.t("reminders.off"))]
+        return prefs, None
 
     def _refusal(self, user: User) -> list[Reply] | None:
         coach = self.r.coach

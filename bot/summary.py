@@ -147,7 +147,7 @@ def _change_lines(services: Services, week: Week) -> list[str]:
             exercise = services.programme.exercise(change.exercise_id)
         except KeyError:  # an exercise since removed from the programme
             continue
-        stage = exercise.stages[max(0, min(change.to_index, len(exercise.stages) - 1))].name
+        stage = exercise.stage_at(change.to_index).name
         key = "summary.change_up" if change.to_index > change.from_index else "summary.change_down"
         lines.append(t(key, name=exercise.name, stage=stage))
     return lines

@@ -45,8 +45,7 @@ def todays_plan(services: Services, user: User) -> list[tuple[Exercise, Stage]]:
     stages = services.store.stages(user.id)
     plan = []
     for exercise in services.programme.exercises:
-        index = min(stages.get(exercise.id, 0), len(exercise.stages) - 1)
-        plan.append((exercise, exercise.stages[index]))
+        plan.append((exercise, exercise.stage_at(stages.get(exercise.id, 0))))
     return plan
 
 
