@@ -51,7 +51,7 @@ def rss_mb() -> float:
 def seed(db: Path, users: int, fanout: bool) -> None:
     """People ready to train with reminders on. For the fan-out, everyone's local reminder
     time is the same UTC minute (07:00 in Berlin is 06:00 UTC, 01:00 in New York, ...)."""
-    from bot.store import Store
+    from bot.data.store import Store
 
     store = Store(db)
     rng = random.Random(4)

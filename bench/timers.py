@@ -24,8 +24,8 @@ from bot.content import Programme, TimerPlan
 from bot.delivery import SendBudget
 from bot.events import Text, UserKey
 from bot.replies import Reply
-from bot.timers import phases_for
-from bot.workout import todays_plan
+from bot.workout.timers import phases_for
+from bot.workout.session import todays_plan
 
 
 class RecordingAdapter:

@@ -20,17 +20,21 @@ from types import ModuleType
 
 from dotenv import load_dotenv
 
-from . import mydata, stats, summary
-from .clock import Clock
-from .coach import Coach
-from .content import ContentError, load_programme
-from .delivery import Delivery
-from .events import UserKey
-from .reminders import Reminders
-from .screening import load_questions
-from .services import Services
-from .store import Store
-from .texts import Texts
+from bot.data import mydata
+
+from bot.data import stats
+
+from bot.progress import summary
+from bot.clock import Clock
+from bot.coach import Coach
+from bot.content import ContentError, load_programme
+from bot.delivery import Delivery
+from bot.events import UserKey
+from bot.reminders.service import Reminders
+from bot.onboarding.screening import load_questions
+from bot.services import Services
+from bot.data.store import Store
+from bot.texts import Texts
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 DEFAULT_DB = "backcoach.db"

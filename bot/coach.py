@@ -13,18 +13,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
-from . import progress
-from .events import Command, Event, UserKey
-from .intents import Intent, button, parse
-from .onboarding import RED_FLAG_PREFIX, READY, Onboarding, is_onboarding, pain_buttons, tag_for
-from .pain import clinician_advice
-from .progression import Session, after_workout
-from .replies import Choice, Reply
-from .services import Services
-from .store import User
-from .content import Stage
-from .timers import STOPPED, phases_for
-from .workout import Position, WorkoutSession, estimated_minutes, todays_plan
+from bot.progress import report as progress
+from bot.events import Command, Event, UserKey
+from bot.intents import Intent, button, parse
+from bot.onboarding.flow import RED_FLAG_PREFIX, READY, Onboarding, is_onboarding, pain_buttons, tag_for
+from bot.workout.pain import clinician_advice
+from bot.workout.progression import Session, after_workout
+from bot.replies import Choice, Reply
+from bot.services import Services
+from bot.data.store import User
+from bot.content import Stage
+from bot.workout.timers import STOPPED, phases_for
+from bot.workout.session import Position, WorkoutSession, estimated_minutes, todays_plan
 
 log = logging.getLogger(__name__)
 

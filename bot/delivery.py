@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .clock import Clock
-from .events import UserKey
-from .replies import Reply
+from bot.clock import Clock
+from bot.events import UserKey
+from bot.replies import Reply
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .events import Command, Event, Picked, Text
+from bot.events import Command, Event, Picked, Text
 
 MAX_INPUT = 500
 

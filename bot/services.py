@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .clock import Clock
-from .content import Programme
-from .delivery import Delivery
-from .screening import Question
-from .store import Store
-from .texts import Texts
+from bot.clock import Clock
+from bot.content import Programme
+from bot.delivery import Delivery
+from bot.onboarding.screening import Question
+from bot.data.store import Store
+from bot.texts import Texts
 
 
 @dataclass

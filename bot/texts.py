@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .content import ContentError
+from bot.content import ContentError
 
 
 class Texts:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bot.app import build  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.delivery import Rate, SendBudget  # noqa: E402
-from bot.reminder_times import iso  # noqa: E402
+from bot.reminders.times import iso  # noqa: E402
 
 
 class FileAdapter:

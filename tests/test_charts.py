@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from bot.charts import ChartLabels, PainPoint, StageMark, render_progress_chart, sparkline
+from bot.progress.drawing import ChartLabels, PainPoint, StageMark, render_progress_chart, sparkline
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NOW = datetime.datetime(2025, 3, 20, 20, 0)

@@ -28,7 +28,7 @@ import adapters.discord as dc
 from adapters import _plumbing
 from adapters.discord import ChoicesView, DiscordAdapter, button_rows, split_text
 from adapters.telegram import TelegramAdapter
-from bot import progress
+from bot.progress import report as progress
 from bot.app import ConfigError, build, platform_modules
 from bot.coach import Coach
 from bot.delivery import Delivery

@@ -12,7 +12,7 @@ import json
 
 import sqlite_utils
 
-from bot.personal_data import owned_tables
+from bot.data.personal import owned_tables
 from chat import Person
 
 EXERCISES = {"hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug", "bird_dog",

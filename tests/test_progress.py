@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 from matplotlib.image import imread
 
-from bot import progress_chart
-from bot.progress_chart import chart_input, render
+from bot.progress import chart as progress_chart
+from bot.progress.chart import chart_input, render
 from chat import Person
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -14,7 +14,7 @@ from reminder_world import REMINDER, berlin
 from bot.app import build
 from bot.clock import Clock
 from bot.delivery import Rate, SendBudget
-from bot.reminders import JOB_ID
+from bot.reminders.service import JOB_ID
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.app import main
 from bot.events import UserKey
-from bot.store import Store
+from bot.data.store import Store
 
 NOW = datetime.now(timezone.utc)
 EXERCISES = ["side_plank", "bird_dog"]

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from matplotlib.image import imread
 
 from bot.events import UserKey
-from bot.store import Store, User
-from bot.summary import weekly_summary, weekly_summary_async
+from bot.data.store import Store, User
+from bot.progress.summary import weekly_summary, weekly_summary_async
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY_MORNING = datetime(2025, 3, 21, 7, 30, tzinfo=BERLIN)  # the person's reminder time

@@ -25,8 +25,8 @@ from bot.coach import Coach
 from bot.delivery import Delivery
 from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
-from bot.timers import phases_for
-from bot.workout import todays_plan
+from bot.workout.timers import phases_for
+from bot.workout.session import todays_plan
 
 try:  # tests/ is on sys.path (no tests/__init__.py, pytest's default "prepend" import mode)
     from standins.telegram_api import Call, FakeTelegram

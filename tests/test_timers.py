@@ -5,7 +5,7 @@ import asyncio
 
 from bot.clock import Clock
 from bot.content import Rules, TimerPlan
-from bot.timers import PACED, REST, SWITCH, WORK, PhaseRunner, phases_for
+from bot.workout.timers import PACED, REST, SWITCH, WORK, PhaseRunner, phases_for
 from chat import Person
 
 RULES = Rules(up_max_pain=3, up_needs_good_workouts=2, hold_max_pain=5, down_above_pain=5,
@@ -131,8 +131,8 @@ async def test_controls_are_answered_when_no_workout_runs(ana: Person):
 async def test_a_telegram_like_budget_is_never_exceeded_and_every_cue_arrives(tmp_path):
     """1 send-or-edit per second per chat: cues go first, countdown edits use what is left."""
     from bot.delivery import Rate, SendBudget
-    from bot.timers import phases_for
-    from bot.workout import todays_plan
+    from bot.workout.timers import phases_for
+    from bot.workout.session import todays_plan
     from chat import RecordingAdapter, make_coach
 
     coach = make_coach(tmp_path, scale=400)

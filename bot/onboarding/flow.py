@@ -5,13 +5,13 @@ so someone who leaves midway picks up at the same question.
 from __future__ import annotations
 
 import json
-from . import localtime
-from .intents import Intent, button
-from .pain import clinician_advice
-from .replies import Choice, Reply
-from .screening import CLEAR, URGENT, verdict
-from .services import Services
-from .store import User
+from bot import localtime
+from bot.intents import Intent, button
+from bot.workout.pain import clinician_advice
+from bot.replies import Choice, Reply
+from bot.onboarding.screening import CLEAR, URGENT, verdict
+from bot.services import Services
+from bot.data.store import User
 
 INTRO, BASELINE, HAMSTRING, REMIND_TIME, REMIND_ZONE, READY = (
     "intro", "baseline", "hamstring", "remind_time", "remind_zone", "ready")
@@ -158,7 +158,7 @@ class Onboarding:
         return self._finish(self.s.store.user_by_id(user.id))
 
     def _finish(self, user: User) -> list[Reply]:
-        from .workout import estimated_minutes, todays_plan  # avoid an import cycle at load
+        from bot.workout.session import estimated_minutes, todays_plan  # avoid an import cycle at load
 
         self.s.store.init_stages(user.id, [e.id for e in self.s.programme.exercises],
                                  self.s.clock.now())

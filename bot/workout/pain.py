@@ -2,8 +2,8 @@
 wherever the score was given (baseline, after a workout, next morning, or any time)."""
 from __future__ import annotations
 
-from .replies import Reply
-from .services import Services
+from bot.replies import Reply
+from bot.services import Services
 
 
 def clinician_advice(services: Services, score: int) -> list[Reply]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .reminder_times import DAILY
+from bot.reminders.times import DAILY
 
 CLAIMED, SENT, FAILED, MISSED, SKIPPED, EMPTY = (
     "claimed", "sent", "failed", "missed", "skipped", "empty")

@@ -5,8 +5,8 @@ only people who finished onboarding and whom the safety check has not stopped.
 """
 from __future__ import annotations
 
-from .mydata import CONFIRM as DELETE_PREFIX
-from .onboarding import RED_FLAG_PREFIX, is_onboarding
+from bot.data.mydata import CONFIRM as DELETE_PREFIX
+from bot.onboarding.flow import RED_FLAG_PREFIX, is_onboarding
 
 
 def in_programme(state: str) -> bool:

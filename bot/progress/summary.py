@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import mean
 
-from .audience import in_programme
-from .charts import AFTER, MORNING, sparkline
-from .localtime import CalendarNames, aware, day_month
-from .progress_chart import ChartInput, caption, chart_input, render, render_off_loop, zone
-from .replies import Attachment, Reply
-from .services import Services
-from .store import StageChange, User
+from bot.reminders.audience import in_programme
+from bot.progress.drawing import AFTER, MORNING, sparkline
+from bot.localtime import CalendarNames, aware, day_month
+from bot.progress.chart import ChartInput, caption, chart_input, render, render_off_loop, zone
+from bot.replies import Attachment, Reply
+from bot.services import Services
+from bot.data.store import StageChange, User
 
 CHART_NAME = "weekly-summary.png"
 FINISHED = ("done", "stopped")

@@ -9,7 +9,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import ContentError
+from bot.content import ContentError
 
 URGENT, PRACTITIONER, CLEAR = "urgent", "practitioner", "clear"
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .content import Rules
+from bot.content import Rules
 
 UP, DOWN, MORNING_DOWN = "up", "down", "morning_down"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from .content import Exercise, Programme
-from .intents import normalise
-from .localtime import CalendarNames, day_month
-from .progress_chart import aware, caption, chart_input, render_off_loop, zone
-from .replies import Reply
-from .services import Services
-from .store import StageChange, User
+from bot.content import Exercise, Programme
+from bot.intents import normalise
+from bot.localtime import CalendarNames, day_month
+from bot.progress.chart import aware, caption, chart_input, render_off_loop, zone
+from bot.replies import Reply
+from bot.services import Services
+from bot.data.store import StageChange, User
 
 
 async def answer(services: Services, user: User) -> list[Reply]:

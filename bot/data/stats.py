@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from .localtime import aware
-from .store import Store
+from bot.localtime import aware
+from bot.data.store import Store
 
 MIN_GROUP = 3
 ACTIVE_DAYS = 7

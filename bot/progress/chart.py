@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .charts import AFTER, MORNING, ChartLabels, PainPoint, StageMark, render_progress_chart, sparkline
-from .localtime import aware, zone_or_utc  # aware: also imported from here by progress, mydata
-from .replies import Attachment
-from .services import Services
-from .store import User
+from bot.progress.drawing import AFTER, MORNING, ChartLabels, PainPoint, StageMark, render_progress_chart, sparkline
+from bot.localtime import aware, zone_or_utc  # aware: also imported from here by progress, mydata
+from bot.replies import Attachment
+from bot.services import Services
+from bot.data.store import User
 
 WEEKS = 8
 PNG = "image/png"

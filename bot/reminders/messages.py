@@ -12,19 +12,19 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .audience import in_programme
-from .coach import WORKOUT
-from .intents import Intent, button
-from .localtime import aware, describe_day, describe_next, local_date, zone_info
-from .onboarding import READY
-from .reminder_book import Due
-from .reminder_times import DAILY, Prefs
-from .replies import Choice, Reply
-from .store import User
-from .workout import estimated_minutes
+from bot.reminders.audience import in_programme
+from bot.coach import WORKOUT
+from bot.intents import Intent, button
+from bot.localtime import aware, describe_day, describe_next, local_date, zone_info
+from bot.onboarding.flow import READY
+from bot.reminders.book import Due
+from bot.reminders.times import DAILY, Prefs
+from bot.replies import Choice, Reply
+from bot.data.store import User
+from bot.workout.session import estimated_minutes
 
 if TYPE_CHECKING:
-    from .reminders import Reminders
+    from bot.reminders.service import Reminders
 
 MORNING = "morning"
 TONIGHT = dt.time(19, 0)

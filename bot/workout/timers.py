@@ -11,8 +11,8 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from .clock import Clock
-from .content import Rules, TimerPlan
+from bot.clock import Clock
+from bot.content import Rules, TimerPlan
 
 WORK, REST, SWITCH, SET_REST, READY, PACED = "work", "rest", "switch", "set_rest", "ready", "paced"
 RESTING_KINDS = frozenset({REST, SWITCH, SET_REST, READY})

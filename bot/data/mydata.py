@@ -17,17 +17,17 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from .coach import INTERRUPTED, WORKOUT
-from .intents import Intent, button
-from .onboarding import READY, tag_for
-from .progress_chart import aware, zone
-from .replies import Attachment, Choice, Reply
-from .store import User
+from bot.coach import INTERRUPTED, WORKOUT
+from bot.intents import Intent, button
+from bot.onboarding.flow import READY, tag_for
+from bot.progress.chart import aware, zone
+from bot.replies import Attachment, Choice, Reply
+from bot.data.store import User
 
 if TYPE_CHECKING:
-    from .coach import Coach
-    from .events import UserKey
-    from .workout import WorkoutSession
+    from bot.coach import Coach
+    from bot.events import UserKey
+    from bot.workout.session import WorkoutSession
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
-from . import personal_data
-from .events import UserKey
+from bot.data import personal as personal_data
+from bot.events import UserKey
 
 
 def _v1(db: sqlite_utils.Database) -> None:

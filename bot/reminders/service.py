@@ -35,18 +35,18 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from .coach import Coach
-from .events import UserKey
-from .fanout import FanOut
-from .localtime import CalendarNames, local_date
-from .morning import Morning
-from .reminder_book import SKIPPED, Due, Next, ReminderBook
-from .reminder_chat import ReminderChat
-from .reminder_times import (DAILY, SNOOZE, SPEC_SQL, WEEKLY, Prefs, iso, next_daily,
+from bot.coach import Coach
+from bot.events import UserKey
+from bot.reminders.fanout import FanOut
+from bot.localtime import CalendarNames, local_date
+from bot.reminders.morning import Morning
+from bot.reminders.book import SKIPPED, Due, Next, ReminderBook
+from bot.reminders.messages import ReminderChat
+from bot.reminders.times import (DAILY, SNOOZE, SPEC_SQL, WEEKLY, Prefs, iso, next_daily,
                              next_weekly, parse_iso, spec, week_key)
-from .replies import Reply
-from .settings import Settings
-from .store import User
+from bot.replies import Reply
+from bot.reminders.settings_chat import Settings
+from bot.data.store import User
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from .localtime import next_occurrence, parse_time_of_day, zone_info
+from bot.localtime import next_occurrence, parse_time_of_day, zone_info
 
 UTC = dt.timezone.utc
 SUNDAY = 6

@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from . import localtime
-from .intents import Intent, button
-from .localtime import describe_day, describe_next, local_date
-from .onboarding import PRESET_TIMES, READY, tag_for
-from .reminder_chat import MORNING
-from .replies import Choice, Reply
-from .store import User
+from bot import localtime
+from bot.intents import Intent, button
+from bot.localtime import describe_day, describe_next, local_date
+from bot.onboarding.flow import PRESET_TIMES, READY, tag_for
+from bot.reminders.messages import MORNING
+from bot.replies import Choice, Reply
+from bot.data.store import User
 
 if TYPE_CHECKING:
-    from .reminders import Reminders
+    from bot.reminders.service import Reminders
 
 PREFIX = "set_"
 MENU, TIME, ZONE, DAYS, PAUSE, SUMMARY = (

@@ -12,17 +12,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .intents import Intent
-from .localtime import aware, zone_or_utc
-from .onboarding import READY, pain_buttons, tag_for
-from .progression import next_morning
-from .reminder_chat import MORNING
-from .reminder_times import iso
-from .replies import Choice, Reply
-from .store import User
+from bot.intents import Intent
+from bot.localtime import aware, zone_or_utc
+from bot.onboarding.flow import READY, pain_buttons, tag_for
+from bot.workout.progression import next_morning
+from bot.reminders.messages import MORNING
+from bot.reminders.times import iso
+from bot.replies import Choice, Reply
+from bot.data.store import User
 
 if TYPE_CHECKING:
-    from .reminders import Reminders
+    from bot.reminders.service import Reminders
 
 HOLDING = ("hold", "down")  # outcomes that hold step-ups at the next workout
 EXPIRED = "expired"  # the outcome of a question closed unanswered, its day over

@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .content import Exercise, Stage, TimerPlan
-from .intents import button
-from .replies import Choice, Reply
-from .services import Services
-from .store import User
-from .timers import (DONE, PACED, READY, REST, RESTING_KINDS, SET_REST, SKIPPED, STOPPED, SWITCH,
+from bot.content import Exercise, Stage, TimerPlan
+from bot.intents import button
+from bot.replies import Choice, Reply
+from bot.services import Services
+from bot.data.store import User
+from bot.workout.timers import (DONE, PACED, READY, REST, RESTING_KINDS, SET_REST, SKIPPED, STOPPED, SWITCH,
                      WORK, Phase, PhaseRunner, phases_for, planned_seconds)
 
 log = logging.getLogger(__name__)

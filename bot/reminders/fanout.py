@@ -21,19 +21,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .audience import in_programme
-from .coach import WORKOUT
-from .events import UserKey
-from .localtime import local_date
-from .reminder_book import CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next
-from .reminder_chat import Message
-from .reminder_times import DAILY, SNOOZE, WEEKLY, Prefs, iso, parse_iso
-from .replies import Reply
-from .store import User
-from .store import _user as user_from_row  # a users row as a User, without re-reading it
+from bot.reminders.audience import in_programme
+from bot.coach import WORKOUT
+from bot.events import UserKey
+from bot.localtime import local_date
+from bot.reminders.book import CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next
+from bot.reminders.messages import Message
+from bot.reminders.times import DAILY, SNOOZE, WEEKLY, Prefs, iso, parse_iso
+from bot.replies import Reply
+from bot.data.store import User
+from bot.data.store import _user as user_from_row  # a users row as a User, without re-reading it
 
 if TYPE_CHECKING:
-    from .reminders import Reminders
+    from bot.reminders.service import Reminders
 
 log = logging.getLogger(__name__)
 
