@@ -16,7 +16,10 @@ from typing import Any
 from bot.progress import report as progress
 from bot.events import Command, Event, UserKey
 from bot.intents import Intent, button, parse
-from bot.onboarding.flow import RED_FLAG_PREFIX, READY, Onboarding, is_onboarding, pain_buttons, tag_for
+from bot.intents import pain_buttons
+from bot.onboarding.flow import Onboarding
+from bot.states import (INTERRUPTED, NEW, PAIN_AFTER, READY, RED_FLAG_PREFIX, WORKOUT, is_onboarding,
+                        tag_for)
 from bot.workout.pain import clinician_advice
 from bot.workout.progression import Session, after_workout
 from bot.replies import Choice, Reply
@@ -28,7 +31,6 @@ from bot.workout.session import Position, WorkoutSession, estimated_minutes, tod
 
 log = logging.getLogger(__name__)
 
-WORKOUT, PAIN_AFTER, INTERRUPTED = "workout", "pain_after", "interrupted"
 WORKOUT_CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "stop", "done"})
 
 # Extra routes later features plug in (settings, export, ...): verb -> handler(user, intent).

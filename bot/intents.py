@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.events import Command, Event, Picked, Text
+from bot.replies import Choice
 
 MAX_INPUT = 500
 
@@ -136,3 +137,8 @@ def button(verb: str, arg: str = "", tag: str | None = None) -> str:
     payload = verb + (f":{arg}" if arg else "") + (f"@{tag}" if tag else "")
     assert len(payload.encode()) <= 64, payload
     return payload
+
+
+def pain_buttons(tag: str) -> tuple[Choice, ...]:
+    """0-10 as eleven buttons for the question tagged `tag`; adapters lay them out in rows."""
+    return tuple(Choice(str(n), button("pain", str(n), tag)) for n in range(11))

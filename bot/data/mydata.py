@@ -17,9 +17,8 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from bot.coach import INTERRUPTED, WORKOUT
 from bot.intents import Intent, button
-from bot.onboarding.flow import READY, tag_for
+from bot.states import DELETE_PREFIX, INTERRUPTED, READY, WORKOUT, tag_for
 from bot.progress.chart import aware, zone
 from bot.replies import Attachment, Choice, Reply
 from bot.data.store import User
@@ -34,7 +33,7 @@ log = logging.getLogger(__name__)
 # While the person decides, their state is CONFIRM + the state they were in, so "keep" can put
 # them back exactly where they were (mid-onboarding, mid-workout, ...). tag_for() of it is
 # "delete": the buttons carry that tag, and a press after the question has passed is stale.
-CONFIRM = "delete:"
+CONFIRM = DELETE_PREFIX
 YES, NO = "yes", "no"
 CANCEL_VERBS = frozenset({"no", "stop"})
 JSON_MIME, CSV_MIME = "application/json", "text/csv"

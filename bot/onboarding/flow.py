@@ -6,30 +6,17 @@ from __future__ import annotations
 
 import json
 from bot import localtime
-from bot.intents import Intent, button
+from bot.intents import Intent, button, pain_buttons
 from bot.workout.pain import clinician_advice
 from bot.replies import Choice, Reply
 from bot.onboarding.screening import CLEAR, URGENT, verdict
 from bot.services import Services
 from bot.data.store import User
+from bot.states import (BASELINE, HAMSTRING, INTRO, READY, RED_FLAG_PREFIX, REMIND_TIME,
+                        REMIND_ZONE, SCREEN_PREFIX, tag_for)
 
-INTRO, BASELINE, HAMSTRING, REMIND_TIME, REMIND_ZONE, READY = (
-    "intro", "baseline", "hamstring", "remind_time", "remind_zone", "ready")
-SCREEN_PREFIX, RED_FLAG_PREFIX = "screen:", "redflag:"
 PRESET_TIMES = ("07:00", "07:30", "08:00")
 
-
-def is_onboarding(state: str) -> bool:
-    return state in ("new", INTRO, BASELINE, HAMSTRING, REMIND_TIME, REMIND_ZONE) or \
-        state.startswith(SCREEN_PREFIX)
-
-
-def tag_for(state: str) -> str:
-    """The short tag buttons of this step carry, to recognise presses on old buttons."""
-    if state.startswith(SCREEN_PREFIX):
-        return "s" + state[len(SCREEN_PREFIX):]
-    return {INTRO: "in", BASELINE: "bl", HAMSTRING: "hm", REMIND_TIME: "rt",
-            REMIND_ZONE: "rz"}.get(state, state[:6])
 
 
 class Onboarding:
@@ -198,9 +185,3 @@ class Onboarding:
 
     def _pain_buttons(self, state: str) -> tuple[Choice, ...]:
         return pain_buttons(tag_for(state))
-
-
-def pain_buttons(tag: str) -> tuple[Choice, ...]:
-    """0-10 as eleven buttons; adapters lay them out in rows."""
-    return tuple(Choice(str(n), button("pain", str(n), tag)) for n in range(11))
-

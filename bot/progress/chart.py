@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.progress.drawing import AFTER, MORNING, ChartLabels, PainPoint, StageMark, render_progress_chart, sparkline
+from bot.progress.drawing import KIND_AFTER, KIND_MORNING, ChartLabels, PainPoint, StageMark, render_progress_chart, sparkline
 from bot.localtime import aware, zone_or_utc  # aware: also imported from here by progress, mydata
 from bot.replies import Attachment
 from bot.services import Services
@@ -37,7 +37,7 @@ class ChartInput:
     def empty(self) -> bool:
         return not self.points and not self.marks
 
-    def scores(self, kind: str = AFTER) -> list[int]:
+    def scores(self, kind: str = KIND_AFTER) -> list[int]:
         """Scores of one kind in time order (the sparkline's input)."""
         return [p.score for p in sorted(self.points, key=lambda p: p.at) if p.kind == kind]
 
@@ -49,7 +49,7 @@ def chart_input(services: Services, user: User, now: datetime, weeks: int = WEEK
     local_now = now.astimezone(zone(user))
     start = local_now - timedelta(weeks=weeks)
     points = tuple(PainPoint(p.at, p.score, p.kind) for p in store.pain_reports(user.id)
-                   if p.kind in (AFTER, MORNING) and start <= aware(p.at) <= local_now)
+                   if p.kind in (KIND_AFTER, KIND_MORNING) and start <= aware(p.at) <= local_now)
     names = {e.id: e.name for e in services.programme.exercises}
     marks = tuple(StageMark(c.at, names.get(c.exercise_id, c.exercise_id),
                             (c.to_index > c.from_index) - (c.to_index < c.from_index))
@@ -77,7 +77,7 @@ def caption(services: Services, data: ChartInput) -> str:
     """One line under the picture: a text sparkline of pain after workouts (shown as is by
     platforms without pictures, e.g. next to a saved file's path in the terminal)."""
     t = services.texts
-    scores = data.scores(AFTER)
+    scores = data.scores(KIND_AFTER)
     if not scores:
         return t("chart.caption_none", weeks=data.weeks)
     key = "chart.caption_one" if len(scores) == 1 else "chart.caption"

@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-AFTER = "after"
-MORNING = "morning"
+KIND_AFTER = "after"
+KIND_MORNING = "morning"
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 100  # 800 x 450 px: readable on a phone
 
@@ -107,7 +107,7 @@ def render_progress_chart(
     def in_window(at: datetime.datetime) -> bool:
         return start <= at <= end
 
-    series: dict[str, list[tuple[datetime.datetime, int]]] = {AFTER: [], MORNING: []}
+    series: dict[str, list[tuple[datetime.datetime, int]]] = {KIND_AFTER: [], KIND_MORNING: []}
     for p in points:
         if p.kind in series:
             at = _wall(p.at, now)
@@ -127,8 +127,8 @@ def render_progress_chart(
 
     handles: list[Line2D] = []
     for kind, label, color, marker in (
-        (AFTER, labels.after, _AFTER_COLOR, "o"),
-        (MORNING, labels.morning, _MORNING_COLOR, "s"),
+        (KIND_AFTER, labels.after, _AFTER_COLOR, "o"),
+        (KIND_MORNING, labels.morning, _MORNING_COLOR, "s"),
     ):
         values = series[kind]
         style = dict(color=color, marker=marker, markersize=6, linewidth=2.2,
@@ -140,7 +140,7 @@ def render_progress_chart(
 
     to_name = _draw_marks(ax, shown_marks, now, handles, labels)
 
-    if not series[AFTER] and not series[MORNING]:
+    if not series[KIND_AFTER] and not series[KIND_MORNING]:
         ax.text(0.5, 0.5, labels.empty, transform=ax.transAxes, ha="center", va="center",
                 fontsize=15, color=_MUTED_COLOR, zorder=5)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import mean
 
-from bot.reminders.audience import in_programme
-from bot.progress.drawing import AFTER, MORNING, sparkline
+from bot.states import in_programme
+from bot.progress.drawing import KIND_AFTER, KIND_MORNING, sparkline
 from bot.localtime import CalendarNames, aware, day_month
 from bot.progress.chart import ChartInput, caption, chart_input, render, render_off_loop, zone
 from bot.replies import Attachment, Reply
@@ -82,10 +82,10 @@ def collect(services: Services, user: User, now: datetime) -> Week | None:
     pains = store.pain_reports(fresh.id)
     return Week(
         start=start, end=end, workout_days=days, total_workouts=len(finished),
-        after=tuple(p.score for p in pains if p.kind == AFTER and this_week(p.at)),
+        after=tuple(p.score for p in pains if p.kind == KIND_AFTER and this_week(p.at)),
         after_before=tuple(p.score for p in pains
-                           if p.kind == AFTER and before < aware(p.at) <= start),
-        morning=tuple(p.score for p in pains if p.kind == MORNING and this_week(p.at)),
+                           if p.kind == KIND_AFTER and before < aware(p.at) <= start),
+        morning=tuple(p.score for p in pains if p.kind == KIND_MORNING and this_week(p.at)),
         changes=tuple(c for c in store.stage_changes(fresh.id)
                       if this_week(c.at) and c.to_index != c.from_index),
         chart=chart_input(services, fresh, now, name=CHART_NAME),

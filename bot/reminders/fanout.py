@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.reminders.audience import in_programme
-from bot.coach import WORKOUT
+from bot.states import WORKOUT, in_programme
 from bot.events import UserKey
 from bot.localtime import local_date
 from bot.reminders.book import CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next

@@ -12,11 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.reminders.audience import in_programme
-from bot.coach import WORKOUT
 from bot.intents import Intent, button
 from bot.localtime import aware, describe_day, describe_next, local_date, zone_info
-from bot.onboarding.flow import READY
+from bot.states import MORNING, READY, WORKOUT, in_programme
 from bot.reminders.book import Due
 from bot.reminders.times import DAILY, Prefs
 from bot.replies import Choice, Reply
@@ -26,7 +24,6 @@ from bot.workout.session import estimated_minutes
 if TYPE_CHECKING:
     from bot.reminders.service import Reminders
 
-MORNING = "morning"
 TONIGHT = dt.time(19, 0)
 TONIGHT_MARGIN = dt.timedelta(minutes=15)
 MAX_SNOOZE_MINUTES = 12 * 60

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from bot.intents import Intent
 from bot.localtime import aware, zone_or_utc
-from bot.onboarding.flow import READY, pain_buttons, tag_for
+from bot.intents import pain_buttons
+from bot.states import MORNING, READY, tag_for
 from bot.workout.progression import next_morning
-from bot.reminders.messages import MORNING
 from bot.reminders.times import iso
 from bot.replies import Choice, Reply
 from bot.data.store import User

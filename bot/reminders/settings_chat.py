@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING
 from bot import localtime
 from bot.intents import Intent, button
 from bot.localtime import describe_day, describe_next, local_date
-from bot.onboarding.flow import PRESET_TIMES, READY, tag_for
-from bot.reminders.messages import MORNING
+from bot.onboarding.flow import PRESET_TIMES
+from bot.states import (MORNING, READY, SET_DAYS, SET_MENU, SET_PAUSE, SET_SUMMARY_DAY, SET_TIME,
+                        SET_ZONE, SETTINGS_PREFIX, tag_for)
 from bot.replies import Choice, Reply
 from bot.data.store import User
 
 if TYPE_CHECKING:
     from bot.reminders.service import Reminders
 
-PREFIX = "set_"
+PREFIX = SETTINGS_PREFIX
 MENU, TIME, ZONE, DAYS, PAUSE, SUMMARY = (
-    "set_menu", "set_time", "set_zone", "set_days", "set_pause", "set_sumday")
+    SET_MENU, SET_TIME, SET_ZONE, SET_DAYS, SET_PAUSE, SET_SUMMARY_DAY)
 MAX_PAUSE_DAYS = 90
 EVERY_DAY, WEEKDAYS, WEEKENDS = "0123456", "01234", "56"
 _DAY_WORDS = {"every day": EVERY_DAY, "everyday": EVERY_DAY, "daily": EVERY_DAY,

@@ -16,7 +16,7 @@ from bot.intents import button
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.data.store import User
-from bot.workout.timers import (DONE, PACED, READY, REST, RESTING_KINDS, SET_REST, SKIPPED, STOPPED, SWITCH,
+from bot.workout.timers import (DONE, PACED, GET_READY, REST, RESTING_KINDS, SET_REST, SKIPPED, STOPPED, SWITCH,
                      WORK, Phase, PhaseRunner, phases_for, planned_seconds)
 
 log = logging.getLogger(__name__)
@@ -255,7 +255,7 @@ class WorkoutSession:
         side = _side_label(t, plan, phase.side)
         side_part = t("workout.side_suffix", side=side) if side else ""
         set_part = t("workout.set_suffix", set=phase.set, sets=phase.sets) if phase.sets > 1 else ""
-        if phase.kind == READY:
+        if phase.kind == GET_READY:
             return t("workout.cue_ready", name=exercise.name, seconds=phase.seconds)
         if phase.kind == WORK and phase.mode == "move":
             return t("workout.cue_work_move", seconds=phase.seconds, side=side_part, set=set_part)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.content import Rules, TimerPlan
 
-WORK, REST, SWITCH, SET_REST, READY, PACED = "work", "rest", "switch", "set_rest", "ready", "paced"
-RESTING_KINDS = frozenset({REST, SWITCH, SET_REST, READY})
+WORK, REST, SWITCH, SET_REST, GET_READY, PACED = "work", "rest", "switch", "set_rest", "ready", "paced"
+RESTING_KINDS = frozenset({REST, SWITCH, SET_REST, GET_READY})
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Phase:
 
 def phases_for(plan: TimerPlan, rules: Rules) -> tuple[Phase, ...]:
     """The whole exercise as phases, starting with a short get-ready pause."""
-    phases: list[Phase] = [Phase(READY, rules.get_ready_s, plan.mode)]
+    phases: list[Phase] = [Phase(GET_READY, rules.get_ready_s, plan.mode)]
     sides = (1, 2) if plan.sides == "each" else (0,)
     for set_no in range(1, plan.sets + 1):
         if set_no > 1 and plan.set_rest_s and plan.mode != "paced":
