@@ -2,7 +2,7 @@
 long texts cut into messages, buttons laid out in even rows, and a partly-sent reply resumed by
 the core's retry.
 
-Not a platform: it defines no NAME and no create(), so bot.app's discovery passes it over.
+Not a platform: shared plumbing for the platform adapters (adapters/platforms.py lists those).
 """
 from __future__ import annotations
 

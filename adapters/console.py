@@ -67,7 +67,7 @@ class ConsoleAdapter:
         self._write(reply.text + "\n")
         for attachment in ((reply.image,) if reply.image else ()) + reply.files:
             path = self._save(attachment.name, attachment.data)
-            self._write(self.coach.s.texts("console.saved", name=attachment.name, path=path) + "\n")
+            self._write(self.coach.texts("console.saved", name=attachment.name, path=path) + "\n")
         if reply.choices:
             self._show_choices(reply)
         self._flush()
@@ -143,13 +143,7 @@ class ConsoleAdapter:
 
     async def _finish(self) -> None:
         """End of input: let a running timer finish; a set waiting for "done" is stopped."""
-        while self.key in self.coach.workouts:
-            await self.coach.settled(self.key)
-            session = self.coach.workouts.get(self.key)
-            if session is not None and session.waiting_for_person:
-                await self.coach.handle(Text(self.key, "stop"))
-                if session.task is not None:
-                    await session.task
+        await self.coach.let_finish(self.key)
         self._end_countdown_line()
         self._flush()
 

@@ -49,9 +49,9 @@ from discord import app_commands
 
 from adapters import _plumbing
 from adapters._plumbing import Progress, Resume, redact
-from bot.app import ConfigError
+from bot.errors import ConfigError
 from bot.coach import Coach
-from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
+from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
 from bot.replies import Choice, Reply
 
@@ -218,7 +218,7 @@ class CoachClient(discord.Client):
 def slash_commands(adapter: DiscordAdapter) -> list[app_commands.Command]:
     """The "/" menu: each command is handed to the coach as a Command; /pain takes 0-10.
     Allowed in servers and in the bot's DMs."""
-    texts = adapter.coach.t
+    texts = adapter.coach.texts
 
     def plain(name: str) -> app_commands.Command:
         async def command(interaction: discord.Interaction) -> None:
@@ -258,7 +258,7 @@ class DiscordAdapter:
         self.test_guild = test_guild
         self.client = CoachClient(self, message_content, **client_options)
         self._slots: dict[tuple[int, str], tuple[int, int]] = {}  # (user, slot) -> channel, msg
-        self._resume = Resume(coach.s.delivery.MAX_TRIES)  # parts out before a fault
+        self._resume = Resume(Delivery.MAX_TRIES)  # parts out before a fault
         self._in_order = InOrder()
         self._connection: asyncio.Task | None = None
         self._stopped = asyncio.Event()
@@ -344,7 +344,7 @@ class DiscordAdapter:
         recognises a button from a question that has passed)."""
         if interaction.user.id != owner:
             with _logged("could not answer a press on someone else's button"):
-                await interaction.response.send_message(self.coach.t("discord.not_yours"),
+                await interaction.response.send_message(self.coach.texts("discord.not_yours"),
                                                         ephemeral=True)
             return
         await self._hand_over(interaction, lambda key: Picked(key, action), thinking=False)
@@ -360,7 +360,7 @@ class DiscordAdapter:
         if isinstance(message.channel, discord.DMChannel):
             if not message.content and not self.client.intents.message_content:
                 origin = Origin()
-                await self.coach.s.delivery.send(key, Reply(self.coach.t("discord.no_content")),
+                await self.coach.send(key, Reply(self.coach.texts("discord.no_content")),
                                                  origin)
                 return
             event: Event = Text(key, message.content, private=True)

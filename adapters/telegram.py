@@ -33,9 +33,9 @@ from telegram.warnings import PTBDeprecationWarning
 
 from adapters import _plumbing
 from adapters._plumbing import Progress, Resume, redact
-from bot.app import ConfigError
+from bot.errors import ConfigError
 from bot.coach import Coach
-from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
+from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
 from bot.replies import Attachment, Choice, Reply
 
@@ -110,7 +110,7 @@ class TelegramAdapter:
             & ~filters.StatusUpdate.ALL, self.on_other))
         self.app.add_error_handler(self.on_error)
         self._slots: dict[tuple[int, str], int] = {}  # (chat, slot) -> message id
-        self._resume = Resume(coach.s.delivery.MAX_TRIES)  # parts out before a fault
+        self._resume = Resume(Delivery.MAX_TRIES)  # parts out before a fault
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # At most `connections` API calls in flight; more would queue inside httpx's connection
         # pool, which rescans its whole queue on every change (slow under load). Four calls at
@@ -133,7 +133,7 @@ class TelegramAdapter:
                               ) from None
         try:
             await self.app.bot.set_my_commands(
-                [BotCommand(name, self.coach.t(f"commands.{name}")) for name in MENU])
+                [BotCommand(name, self.coach.texts(f"commands.{name}")) for name in MENU])
             await self.app.start()
             if self.webhook is None:
                 await self.app.updater.start_polling(poll_interval=0, timeout=self.poll_timeout,
@@ -324,7 +324,7 @@ class TelegramAdapter:
     async def _pace(self) -> None:
         """Between the messages of one Reply: the chat's budget interval, on the core's clock."""
         if self.budget.per_chat is not None:
-            await self.coach.s.clock.sleep(self.budget.per_chat.interval)
+            await self.coach.clock.sleep(self.budget.per_chat.interval)
 
 
 # -- buttons ------------------------------------------------------------------------------------

@@ -76,19 +76,20 @@ def seed(db: Path, users: int, fanout: bool) -> None:
 
 async def ready(db: Path) -> dict:
     t_import = time.perf_counter()
-    from bot.app import build
+    from bot.bootstrap import build_app
     from bot.clock import Clock
 
     t0 = time.perf_counter()
-    coach = build(db, clock=Clock(start=DUE - timedelta(hours=8)))
-    coach.reminders.weekly = lambda user: []  # a weekly summary is scheduled for everyone too
+    app = build_app(db, clock=Clock(start=DUE - timedelta(hours=8)))
+    coach = app.coach
+    app.reminders.weekly = lambda user: []  # a weekly summary is scheduled for everyone too
     t1 = time.perf_counter()
     await coach.start()
-    assert coach.reminders.ready()
+    assert app.reminders.ready()
     t2 = time.perf_counter()
-    rows = coach.s.store.db.execute("SELECT count(*) FROM reminders").fetchone()[0]
+    rows = coach.services.store.db.execute("SELECT count(*) FROM reminders").fetchone()[0]
     await coach.shutdown()
-    coach.s.store.close()
+    coach.services.store.close()
     return {"import_s": t0 - t_import, "build_s": t1 - t0, "start_s": t2 - t1,
             "ready_s": t2 - t0, "rows": rows, "rss_mb": rss_mb()}
 
@@ -97,7 +98,7 @@ async def ready(db: Path) -> dict:
 
 
 async def fan_out(db: Path, people: int, rate: int) -> dict:
-    from bot.app import build
+    from bot.bootstrap import build
     from bot.clock import Clock
     from bot.delivery import Rate, SendBudget
 
@@ -122,7 +123,7 @@ async def fan_out(db: Path, people: int, rate: int) -> dict:
                 done.set()
 
     adapter = Recording()
-    coach.s.delivery.register(adapter)
+    coach.services.delivery.register(adapter)
     stalls = {"start": 0.0, "fan-out": 0.0}
 
     async def probe() -> None:  # the rest of the bot: how long can the loop go unserved?
@@ -143,7 +144,7 @@ async def fan_out(db: Path, people: int, rate: int) -> dict:
     done.set()
     await prober
     await coach.shutdown()
-    coach.s.store.close()
+    coach.services.store.close()
     counts = Counter(user for user, _ in adapter.sends)
     times = sorted(at for _, at in adapter.sends)
     span = times[-1] - times[0] if len(times) > 1 else float("nan")

@@ -35,7 +35,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from adapters.telegram import TelegramAdapter
-from bot.app import build
+from bot.bootstrap import build
 from bot.delivery import SendBudget
 from bot.replies import Reply
 from tests.standins.telegram_api import SEND_METHODS, FakeTelegram
@@ -104,7 +104,7 @@ async def run_coach(users: int, messages: int, mix: tuple[str, ...]) -> Result:
             coach = build(Path(tmp) / "bench.db")
             adapter = TelegramAdapter(coach, fake.token, fake.base_url, poll_timeout=1)
             adapter.budget = SendBudget()  # limits, not costs: see the module docstring
-            coach.s.delivery.register(adapter)
+            coach.services.delivery.register(adapter)
             await adapter.start()
             await coach.start()
             try:
@@ -120,7 +120,7 @@ async def run_coach(users: int, messages: int, mix: tuple[str, ...]) -> Result:
             finally:
                 await adapter.stop()
                 await coach.shutdown()
-                coach.s.store.close()
+                coach.services.store.close()
 
 
 async def run_adapter(users: int, messages: int, mix: tuple[str, ...]) -> Result:
@@ -132,10 +132,10 @@ async def run_adapter(users: int, messages: int, mix: tuple[str, ...]) -> Result
             coach = build(Path(tmp) / "bench.db")
             adapter = TelegramAdapter(coach, fake.token, fake.base_url, poll_timeout=1)
             adapter.budget = SendBudget()
-            coach.s.delivery.register(adapter)
+            coach.services.delivery.register(adapter)
 
             async def echo(event, context=None, name: str = "") -> None:
-                await coach.s.delivery.send(event.user, Reply(event.text), context)
+                await coach.services.delivery.send(event.user, Reply(event.text), context)
                 handled[0] += 1
 
             coach.handle = echo
@@ -144,7 +144,7 @@ async def run_adapter(users: int, messages: int, mix: tuple[str, ...]) -> Result
                 return await _drive(fake, users, messages, mix, handled)
             finally:
                 await adapter.stop()
-                coach.s.store.close()
+                coach.services.store.close()
 
 
 async def _onboard(fake: FakeTelegram, user: int) -> None:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.app import build
+from bot.bootstrap import build
 from bot.coach import Coach
 from bot.content import Programme, TimerPlan
 from bot.delivery import SendBudget
@@ -54,13 +54,13 @@ def short_programme(programme: Programme, exercises: int, seconds: int) -> Progr
 
 def seed_people(coach: Coach, count: int) -> list[UserKey]:
     """People who finished onboarding, straight into the DB."""
-    store, now = coach.s.store, coach.s.clock.now()
+    store, now = coach.services.store, coach.services.clock.now()
     keys = []
     for n in range(count):
         key = UserKey("bench", str(n))
         user = store.user(key, now)
         store.update_user(user.id, state="ready", baseline_pain=3)
-        store.init_stages(user.id, [e.id for e in coach.s.programme.exercises], now)
+        store.init_stages(user.id, [e.id for e in coach.services.programme.exercises], now)
         keys.append(key)
     return keys
 
@@ -68,16 +68,16 @@ def seed_people(coach: Coach, count: int) -> list[UserKey]:
 async def run_coach(coach: Coach, keys: list[UserKey], spread: float) -> tuple[list[float],
                                                                               list[float]]:
     """Start every workout at a random moment within `spread` seconds; collect lateness."""
-    clock = coach.s.clock
+    clock = coach.services.clock
     lateness: list[float] = []
     drifts: list[float] = []
-    total = sum(sum(p.seconds for p in phases_for(stage.plan, coach.s.programme.rules))
-                for _, stage in todays_plan(coach.s, coach.s.store.find_user(keys[0])))
+    total = sum(sum(p.seconds for p in phases_for(stage.plan, coach.services.programme.rules))
+                for _, stage in todays_plan(coach.services, coach.services.store.find_user(keys[0])))
 
     async def one(key: UserKey) -> None:
         await clock.sleep(random.uniform(0, spread))
         await coach.handle(Text(key, "start session"))
-        session = coach.workouts[key]
+        session = coach._workouts[key]  # instrumentation only
         first: list[float] = []
 
         def on_cue(planned: float, delivered: float) -> None:
@@ -95,7 +95,7 @@ async def run_coach(coach: Coach, keys: list[UserKey], spread: float) -> tuple[l
 async def run_baseline(coach: Coach, keys: list[UserKey], spread: float) -> tuple[list[float],
                                                                                  list[float]]:
     """The same cues and per-cue work, timed by chaining asyncio.sleep(duration)."""
-    clock, store, delivery = coach.s.clock, coach.s.store, coach.s.delivery
+    clock, store, delivery = coach.services.clock, coach.services.store, coach.services.delivery
     lateness: list[float] = []
     drifts: list[float] = []
 
@@ -104,8 +104,8 @@ async def run_baseline(coach: Coach, keys: list[UserKey], spread: float) -> tupl
         user = store.find_user(key)
         workout_id = store.start_workout(user.id, clock.now(), 3, {})
         start = planned = clock.monotonic()
-        for _, stage in todays_plan(coach.s, user):
-            for index, phase in enumerate(phases_for(stage.plan, coach.s.programme.rules)):
+        for _, stage in todays_plan(coach.services, user):
+            for index, phase in enumerate(phases_for(stage.plan, coach.services.programme.rules)):
                 store.save_position(workout_id, {"phase": index})
                 await delivery.send(key, Reply(f"phase {index}", kind="cue"))
                 lateness.append(clock.monotonic() - planned)
@@ -135,13 +135,13 @@ def report(name: str, lateness: list[float], drifts: list[float]) -> None:
 async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         coach = build(Path(tmp) / "bench.db", time_scale=1.0)
-        coach.s.programme = short_programme(coach.s.programme, args.exercises,
+        coach.services.programme = short_programme(coach.services.programme, args.exercises,
                                             args.seconds_per_phase)
         adapter = RecordingAdapter()
-        coach.s.delivery.register(adapter)
+        coach.services.delivery.register(adapter)
         keys = seed_people(coach, args.workouts)
-        phases = len(phases_for(coach.s.programme.exercises[0].stages[0].plan,
-                                coach.s.programme.rules)) * args.exercises
+        phases = len(phases_for(coach.services.programme.exercises[0].stages[0].plan,
+                                coach.services.programme.rules)) * args.exercises
         print(f"{args.workouts} concurrent workouts, {args.exercises} exercises x {phases // args.exercises} "
               f"phases of {args.seconds_per_phase} s, starts spread over {args.spread} s")
         t0 = time.perf_counter()
@@ -153,7 +153,7 @@ async def main_async(args: argparse.Namespace) -> None:
         report("chained asyncio.sleep", *base_figures)
         print(f"wall time: ours {t1 - t0:.1f} s, baseline {t2 - t1:.1f} s; "
               f"delivered {adapter.delivered} messages")
-        coach.s.store.close()
+        coach.services.store.close()
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.app import build
+from bot.bootstrap import build
 from bot.coach import Coach
 from bot.delivery import SendBudget
 from bot.events import Picked, Text, UserKey
@@ -36,10 +36,10 @@ class RecordingAdapter:
         self.budget = budget or SendBudget()
         self.sent: list[Sent] = []
         self._new = asyncio.Event()
-        coach.s.delivery.register(self)
+        coach.services.delivery.register(self)
 
     async def send(self, user: UserKey, reply: Reply, context: object | None) -> None:
-        self.sent.append(Sent(user, reply, self.coach.s.clock.monotonic()))
+        self.sent.append(Sent(user, reply, self.coach.services.clock.monotonic()))
         self._new.set()
 
     def to(self, user: UserKey) -> list[Reply]:
@@ -112,7 +112,7 @@ class Person:
         """The whole onboarding, answered the quick way: no warning signs."""
         await self.says("/start")
         await self.presses("Got it, let's go")
-        for _ in self.coach.s.questions:
+        for _ in self.coach.services.questions:
             await self.presses("No")
         await self.presses(str(baseline))
         await self.presses("Reached it easily")

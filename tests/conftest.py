@@ -7,15 +7,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chat import Person, RecordingAdapter, make_coach  # noqa: E402
+from bot.bootstrap import build_app  # noqa: E402
+from chat import Person, RecordingAdapter  # noqa: E402
 
 
 @pytest.fixture
-async def coach(tmp_path):
-    coach = make_coach(tmp_path)
-    yield coach
-    await coach.shutdown()
-    coach.s.store.close()
+async def app(tmp_path):
+    """The built coach with its features, for tests that look inside one feature."""
+    app = build_app(tmp_path / "coach.db", 1000.0)
+    yield app
+    await app.coach.shutdown()
+    app.coach.close()
+
+
+@pytest.fixture
+def coach(app):
+    return app.coach
 
 
 @pytest.fixture

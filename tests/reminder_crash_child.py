@@ -1,5 +1,5 @@
 """A whole coach process for the SIGKILL test: it seeds N people due at 07:00 (first run
-only), starts the bot as bot.app does (build + start, the real AsyncIOScheduler), and sends
+only), starts the bot as adapters/cli.py does (build + start, the real AsyncIOScheduler), and sends
 the fan-out through an adapter that appends one line per delivered message to a file, within
 an overall rate budget. It exits once nothing is due, unless it is killed first.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build  # noqa: E402
+from bot.bootstrap import build_app  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.delivery import Rate, SendBudget  # noqa: E402
 from bot.reminders.times import iso  # noqa: E402
@@ -51,7 +51,7 @@ class FileAdapter:
 
 
 def seed(coach, n: int, now: datetime) -> None:
-    users = coach.s.store.db["users"]
+    users = coach.services.store.db["users"]
     if users.count:
         return
     users.insert_all({"platform": "test", "platform_id": f"u{i:04d}", "name": "",
@@ -70,10 +70,11 @@ async def main() -> None:
     parser.add_argument("--kill-after-claims", type=int)
     args = parser.parse_args()
     clock = Clock(scale=1.0, start=datetime.fromisoformat(args.start))
-    coach = build(args.db, clock=clock)
+    app = build_app(args.db, clock=clock)
+    coach = app.coach
     seed(coach, args.n, clock.now())
-    coach.s.delivery.register(FileAdapter(args.out, args.kill_after_sends))
-    reminders = coach.reminders
+    coach.services.delivery.register(FileAdapter(args.out, args.kill_after_sends))
+    reminders = app.reminders
     if args.kill_after_claims is not None:
         claim, claims = reminders.book.claim, []
 
@@ -95,7 +96,7 @@ async def main() -> None:
         if earliest is not None and earliest > iso(seven) and not reminders._running.locked():
             break
     await coach.shutdown()
-    coach.s.store.close()
+    coach.services.store.close()
     print("done", flush=True)
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from chat import Person, RecordingAdapter, Sent
 
-from bot.app import build
+from bot.bootstrap import build_app
 from bot.clock import ManualClock
 from bot.coach import Coach
 from bot.delivery import SendBudget
@@ -43,7 +43,8 @@ class World:
         self.clock = clock
         self.adapter_class = adapter_class
         self.budget = budget
-        self.coach: Coach = build(path, clock=clock)
+        self.app = build_app(path, clock=clock)
+        self.coach: Coach = self.app.coach
         self.adapter = adapter_class(self.coach, budget)
         self.people: dict[str, Person] = {}
 
@@ -55,7 +56,7 @@ class World:
 
     @property
     def reminders(self):
-        return self.coach.reminders
+        return self.app.reminders
 
     def person(self, user_id: str = "ana", name: str = "Ana") -> Person:
         if user_id not in self.people:
@@ -68,7 +69,7 @@ class World:
         person = self.person(user_id, name or user_id.capitalize())
         await person.says("/start")
         await person.presses("Got it, let's go")
-        for _ in self.coach.s.questions:
+        for _ in self.coach.services.questions:
             await person.presses("No")
         await person.presses("3")
         await person.presses("Reached it easily")
@@ -121,4 +122,4 @@ class World:
 
     async def close(self) -> None:
         await self.coach.shutdown()
-        self.coach.s.store.close()
+        self.coach.services.store.close()

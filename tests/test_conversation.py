@@ -32,11 +32,11 @@ async def test_a_red_flag_never_starts_the_programme(ana: Person, coach):
     for attempt in ("start session", "/session", "pain 2", "progress", "done"):
         replies = await ana.says(attempt)
         assert "practitioner" in replies[-1].text or "rescreen" in replies[-1].text
-    user = coach.s.store.find_user(ana.key)
+    user = coach.services.store.find_user(ana.key)
     assert user.state == "redflag:urgent"
-    assert coach.s.store.workouts(user.id) == []
-    assert coach.s.store.stages(user.id) == {}
-    assert ana.key not in coach.workouts
+    assert coach.services.store.workouts(user.id) == []
+    assert coach.services.store.stages(user.id) == {}
+    assert not coach.workout_running(ana.key)
 
 
 async def test_a_practitioner_flag_stops_the_programme_until_rescreened(ana: Person, coach):
@@ -64,8 +64,8 @@ async def test_new_person_completes_onboarding_and_a_full_workout(ana: Person, c
     assert any("Set 2 of 2" in t for t in texts)
     replies = await ana.says("pain 2")
     assert replies[0].text == "Noted: pain 2/10."
-    user = coach.s.store.find_user(ana.key)
-    exported = coach.s.store.export_user(user)
+    user = coach.services.store.find_user(ana.key)
+    exported = coach.services.store.export_user(user)
     assert len(exported["workouts"]) == 1
     assert exported["workouts"][0]["status"] == "done"
     assert [e["exercise_id"] for e in exported["workouts"][0]["exercises"]] == EXERCISES
@@ -75,18 +75,18 @@ async def test_new_person_completes_onboarding_and_a_full_workout(ana: Person, c
 async def test_two_good_workouts_move_every_exercise_up_and_pain_7_moves_them_down(
         ana: Person, coach):
     await ana.onboards(baseline=3)
-    user = coach.s.store.find_user(ana.key)
+    user = coach.services.store.find_user(ana.key)
     await ana.trains(pain=2)
-    assert set(coach.s.store.stages(user.id).values()) == {0}
+    assert set(coach.services.store.stages(user.id).values()) == {0}
     replies = await ana.trains(pain=2)
     ups = [r.text for r in replies if r.text.startswith("⬆")]
     assert len(ups) == 7
-    assert coach.s.store.stages(user.id) == {e: 1 for e in EXERCISES}
+    assert coach.services.store.stages(user.id) == {e: 1 for e in EXERCISES}
     replies = await ana.trains(pain=7)
     downs = [r.text for r in replies if r.text.startswith("⬇")]
     assert len(downs) == 7 and "above 5" in downs[0]
-    assert coach.s.store.stages(user.id) == {e: 0 for e in EXERCISES}
-    changes = coach.s.store.stage_changes(user.id)
+    assert coach.services.store.stages(user.id) == {e: 0 for e in EXERCISES}
+    changes = coach.services.store.stage_changes(user.id)
     assert [c.reason for c in changes] == ["up"] * 7 + ["down"] * 7
     replies = await ana.says("why is side plank easier?")
     assert "Side plank" in replies[0].text and "above 5" in replies[0].text
@@ -114,8 +114,8 @@ async def test_pain_can_be_reported_at_any_time(ana: Person, coach):
     await ana.onboards()
     replies = await ana.says("pain 4")
     assert "4/10" in replies[0].text
-    user = coach.s.store.find_user(ana.key)
-    assert [(p.score, p.kind) for p in coach.s.store.pain_reports(user.id)] == [(4, "adhoc")]
+    user = coach.services.store.find_user(ana.key)
+    assert [(p.score, p.kind) for p in coach.services.store.pain_reports(user.id)] == [(4, "adhoc")]
 
 
 async def test_progress_shows_the_ladder(ana: Person):
@@ -129,7 +129,7 @@ async def test_progress_shows_the_ladder(ana: Person):
 async def test_a_group_chat_gets_a_note_to_talk_privately(ana: Person, coach):
     replies = await ana.says("start session", private=False)
     assert "private" in replies[0].text
-    assert coach.s.store.find_user(ana.key) is None  # a bystander in a group leaves no trace
+    assert coach.services.store.find_user(ana.key) is None  # a bystander in a group leaves no trace
 
 
 async def test_a_button_from_a_finished_step_is_answered_politely(ana: Person):
@@ -154,10 +154,10 @@ async def test_start_session_is_understood_in_many_forms(coach, adapter):
 async def test_rescreen_after_onboarding_returns_to_the_programme(ana: Person, coach):
     await ana.onboards()
     await ana.says("rescreen")
-    for _ in coach.s.questions:
+    for _ in coach.services.questions:
         replies = await ana.presses("No")
     assert "where you left it" in replies[-1].text
-    assert coach.s.store.find_user(ana.key).state == "ready"
+    assert coach.services.store.find_user(ana.key).state == "ready"
 
 
 async def test_one_person_waiting_on_a_slow_chat_never_holds_up_another(coach):

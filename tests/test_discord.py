@@ -29,7 +29,9 @@ from adapters import _plumbing
 from adapters.discord import ChoicesView, DiscordAdapter, button_rows, split_text
 from adapters.telegram import TelegramAdapter
 from bot.progress import report as progress
-from bot.app import ConfigError, build, platform_modules
+from adapters.cli import platform_modules
+from bot.bootstrap import build
+from bot.errors import ConfigError
 from bot.coach import Coach
 from bot.delivery import Delivery
 from bot.events import UserKey
@@ -165,7 +167,7 @@ async def coach_on_discord(fake: FakeDiscord, tmp_path: Path, time_scale: float 
     """What `python bot.py discord` does (app.serve), against the stand-in."""
     coach = build(tmp_path / db, time_scale)
     adapter = DiscordAdapter(coach, fake.token, guild_ready_timeout=0.05, **options)
-    coach.s.delivery.register(adapter)
+    coach.services.delivery.register(adapter)
     await asyncio.wait_for(adapter.start(), STEP)
     await coach.start()
     harness = Discord(fake, coach, adapter)
@@ -174,7 +176,7 @@ async def coach_on_discord(fake: FakeDiscord, tmp_path: Path, time_scale: float 
     finally:
         await asyncio.wait_for(adapter.stop(), STEP)
         await coach.shutdown()
-        coach.s.store.close()
+        coach.services.store.close()
     fake.assert_clean()
     harness.assert_acks_in_time()
 
@@ -196,7 +198,7 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(fake, tmp_
         assert (level["type"], level["min_value"], level["max_value"]) == (4, 0, 10)
 
         await d.onboards(ANA)
-        user = d.coach.s.store.find_user(d.key(ANA))
+        user = d.coach.services.store.find_user(d.key(ANA))
         assert user.baseline_pain == 3 and user.timezone == "Europe/Berlin"
         assert user.name == fake.users[ANA]["global_name"]
 
@@ -214,8 +216,8 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(fake, tmp_
         assert [len(row["components"]) for row in pain_message["components"]] == [4, 4, 3]
         await d.presses(ANA, "2", "Noted: pain 2/10")
 
-        user = d.coach.s.store.find_user(d.key(ANA))
-        expected = await progress.answer(d.coach.s, user)
+        user = d.coach.services.store.find_user(d.key(ANA))
+        expected = await progress.answer(d.coach.services, user)
         since = d._mark(dm)
         await d.slash(ANA, "progress", "Your progress")
         if any(r.image for r in expected):  # the chart (issue 7) arrives as a file attachment
@@ -225,7 +227,7 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(fake, tmp_
         assert d._bot_since(dm, since)
 
         await d.slash(ANA, "pain", "4/10", {"level": 4})
-        exported = d.coach.s.store.export_user(user)
+        exported = d.coach.services.store.export_user(user)
         assert [w["status"] for w in exported["workouts"]] == ["done"]
         paced = {e["exercise_id"]: e["outcome"] for e in exported["workouts"][0]["exercises"]}
         assert paced["squat"] == paced["hip_hinge"] == "done"  # by tapping Done
@@ -329,9 +331,9 @@ async def test_in_a_server_only_messages_that_mention_the_bot_reach_the_core_not
         await fake.guild_text(BEN, general, f"<@{fake.bot_user_id}> pain 7")
         await d.wait_text(general, "private", since)
         assert [(type(e).__name__, e.private) for e in events] == [("Text", False)]
-        assert d.coach.s.store.find_user(d.key(BEN)) is None
+        assert d.coach.services.store.find_user(d.key(BEN)) is None
         assert [m["content"] for m in fake.bot_messages_in(general)] == [
-            d.coach.t("menu.private_only")]
+            d.coach.texts("menu.private_only")]
 
 
 # -- buttons -----------------------------------------------------------------------------------
@@ -345,11 +347,11 @@ async def test_someone_elses_button_is_refused_privately_and_changes_nothing(fak
         iid = await fake.click(BEN, int(message["id"]), custom_id)
         response = await fake.wait_for_response(iid, timeout=STEP)
         assert response.type == 4 and response.ephemeral
-        assert response.content == d.coach.t("discord.not_yours")
+        assert response.content == d.coach.texts("discord.not_yours")
         await asyncio.sleep(0.2)
         assert len(fake.bot_messages_in(dm)) == before + 1  # only the ephemeral "not yours"
-        assert d.coach.s.store.find_user(d.key(ANA)).state == "intro"
-        assert d.coach.s.store.find_user(d.key(BEN)) is None
+        assert d.coach.services.store.find_user(d.key(ANA)).state == "intro"
+        assert d.coach.services.store.find_user(d.key(BEN)) is None
         await d.presses(ANA, "Got it, let's go", "question 1 of 11")  # the owner still can
 
 
@@ -438,15 +440,15 @@ async def test_slot_messages_are_edited_in_place(fake, tmp_path):
 async def test_closed_dms_turn_the_reminders_off_with_the_reason_logged(fake, tmp_path, caplog):
     async with coach_on_discord(fake, tmp_path) as d:
         await d.onboards(ANA)
-        user = d.coach.s.store.find_user(d.key(ANA))
+        user = d.coach.services.store.find_user(d.key(ANA))
         assert user.reminders_on == 1
         fake.close_dms(ANA)
         with caplog.at_level(logging.WARNING):
-            delivered = await d.coach.s.delivery.send(d.key(ANA), Reply("Good morning!"))
+            delivered = await d.coach.services.delivery.send(d.key(ANA), Reply("Good morning!"))
         assert delivered is False
-        user = d.coach.s.store.find_user(d.key(ANA))
+        user = d.coach.services.store.find_user(d.key(ANA))
         assert user.reminders_on == 0
-        reason = d.coach.s.store.db["users"].get(user.id)["unreachable_reason"]
+        reason = d.coach.services.store.db["users"].get(user.id)["unreachable_reason"]
         assert "50007" in reason
         assert any("reminders are turned off" in r.getMessage() and "50007" in r.getMessage()
                    for r in caplog.records)
@@ -456,7 +458,7 @@ async def test_a_429_is_retried_by_discord_py_and_the_message_arrives(fake, tmp_
     async with coach_on_discord(fake, tmp_path) as d:
         dm = d.dm(ANA)
         fake.fail_next(rf"^/channels/{dm}/messages$", status=429, retry_after=0.2)
-        assert await d.coach.s.delivery.send(d.key(ANA), Reply("after the storm"))
+        assert await d.coach.services.delivery.send(d.key(ANA), Reply("after the storm"))
         assert [m["content"] for m in fake.bot_messages_in(dm)] == ["after the storm"]
         statuses = [c.status for c in fake.calls_to(rf"^/channels/{dm}/messages$", "POST")]
         assert statuses == [429, 200]
@@ -482,7 +484,7 @@ async def test_a_retried_reply_does_not_repeat_the_parts_that_went_out(fake, tmp
     async with coach_on_discord(fake, tmp_path) as d:
         dm, text = d.dm(ANA), _three_parts("Paragraph")
         _fail_after(fake, rf"^/channels/{dm}/messages$", ok=1, status=503)
-        assert await d.coach.s.delivery.send(d.key(ANA), Reply(text))
+        assert await d.coach.services.delivery.send(d.key(ANA), Reply(text))
         statuses = [c.status for c in fake.calls_to(rf"^/channels/{dm}/messages$", "POST")]
         assert statuses == [200, 503, 200, 200]
         assert " ".join(m["content"] for m in fake.bot_messages_in(dm)).split() == text.split()
@@ -499,9 +501,9 @@ async def test_a_send_that_ended_leaves_nothing_behind_for_the_next_one(fake, tm
     async with coach_on_discord(fake, tmp_path) as d:
         dm, reply = d.dm(ANA), Reply(_three_parts("Paragraph"))
         _fail_after(fake, rf"^/channels/{dm}/messages$", ok=1, status=status, times=times)
-        await d.coach.s.delivery.send(d.key(ANA), reply)
+        await d.coach.services.delivery.send(d.key(ANA), reply)
         assert len(fake.bot_messages_in(dm)) == 1  # the first part only
-        assert await d.coach.s.delivery.send(d.key(ANA), reply), why
+        assert await d.coach.services.delivery.send(d.key(ANA), reply), why
         contents = [m["content"] for m in fake.bot_messages_in(dm)]
         assert " ".join(contents[1:]).split() == reply.text.split(), why
         assert not d.adapter._resume.open, "a finished send left its progress behind"
@@ -516,7 +518,7 @@ async def test_a_new_reply_at_a_given_up_replys_address_is_sent_whole(fake, tmp_
         reply = Reply(_three_parts("Paragraph"))
         _fail_after(fake, rf"^/channels/{dm}/messages$", ok=1, status=503,
                     times=Delivery.MAX_TRIES)
-        assert not await d.coach.s.delivery.send(key, reply)  # the first part only, then given up
+        assert not await d.coach.services.delivery.send(key, reply)  # the first part only, then given up
         stale, text = id(reply), _three_parts("Later")
         del reply
         gc.collect()
@@ -527,7 +529,7 @@ async def test_a_new_reply_at_a_given_up_replys_address_is_sent_whole(fake, tmp_
         del made
         if id(later) != stale:
             pytest.skip("the allocator did not reuse the freed reply's address this time")
-        assert await d.coach.s.delivery.send(key, later)
+        assert await d.coach.services.delivery.send(key, later)
         contents = [m["content"] for m in fake.bot_messages_in(dm)]
         assert len(contents) == 4 and " ".join(contents[1:]).split() == text.split()
 
@@ -571,7 +573,7 @@ def test_one_filter_keeps_both_tokens_out_of_every_guarded_logger(tmp_path):
     finally:
         for name in names:
             logging.getLogger(name).removeHandler(handler)
-        coach.s.store.close()
+        coach.services.store.close()
     assert len(lines) == len(names)
     for line in lines:
         assert telegram_token not in line and discord_token not in line, line
@@ -591,7 +593,7 @@ async def test_a_refused_message_content_intent_explains_how_to_fix_it(tmp_path)
             assert "Message Content" in str(raised.value)
             assert "DISCORD_MESSAGE_CONTENT=0" in str(raised.value)
         finally:
-            coach.s.store.close()
+            coach.services.store.close()
 
 
 async def test_without_message_content_slash_commands_and_buttons_still_work(tmp_path):
@@ -620,7 +622,7 @@ async def test_a_wrong_token_is_a_plain_config_error(fake, tmp_path):
             await asyncio.wait_for(adapter.start(), STEP)
         assert "wrong-token" not in str(raised.value)
     finally:
-        coach.s.store.close()
+        coach.services.store.close()
 
 
 def test_missing_token_is_a_config_error_and_the_subcommand_exists(monkeypatch, tmp_path):

@@ -32,7 +32,7 @@ async def test_after_a_workout_day_the_reminder_asks_this_mornings_pain_first(tm
         "No worse than before yesterday's workout, so today's plan stands."]
     assert [c.label for c in replies[-1].choices] == [
         "Start session", "Snooze 15 min", "Snooze 1 h", "Tonight", "Skip today"]
-    store = world.coach.s.store
+    store = world.coach.services.store
     user = store.find_user(ana.key)
     assert user.state == "ready"
     assert [(p.score, p.kind) for p in store.pain_reports(user.id)][-1] == (3, "morning")
@@ -41,7 +41,7 @@ async def test_after_a_workout_day_the_reminder_asks_this_mornings_pain_first(tm
 
 async def test_a_small_rise_holds_step_ups_at_the_next_workout_only(tmp_path):
     world, ana = await _ana_trained_on_tuesday(tmp_path)  # pain before 3, after 2
-    store = world.coach.s.store
+    store = world.coach.services.store
     user = store.find_user(ana.key)
     await world.at(berlin(*WED, 7, 30))
     replies = await ana.presses("4")  # one point worse than before yesterday's workout
@@ -62,7 +62,7 @@ async def test_a_small_rise_holds_step_ups_at_the_next_workout_only(tmp_path):
 
 async def test_a_big_rise_lowers_yesterdays_exercises_and_says_why(tmp_path):
     world, ana = await _ana_trained_on_tuesday(tmp_path, workouts=2)  # everything at stage 2/..
-    store = world.coach.s.store
+    store = world.coach.services.store
     user = store.find_user(ana.key)
     assert set(store.stages(user.id).values()) == {1}
     await world.at(berlin(*WED, 7, 30))
@@ -118,7 +118,7 @@ async def test_an_unanswered_morning_question_is_over_by_the_next_reminder(tmp_p
     await world.at(berlin(*WED, 7, 30))  # asked, never answered; no workout on Wednesday
     sent = await world.at(berlin(*THU, 7, 30))
     assert "how is your back" not in sent[0].reply.text
-    assert world.coach.s.store.find_user(ana.key).state == "ready"
+    assert world.coach.services.store.find_user(ana.key).state == "ready"
     replies = await ana.says("3")
     assert replies[0].text == "Thanks, I've noted your back pain at 3/10."
     await world.close()
@@ -126,7 +126,7 @@ async def test_an_unanswered_morning_question_is_over_by_the_next_reminder(tmp_p
 
 async def test_yesterdays_unanswered_question_is_not_answered_today(tmp_path):
     world, ana = await _ana_trained_on_tuesday(tmp_path)  # pain before 3
-    store = world.coach.s.store
+    store = world.coach.services.store
     user = store.find_user(ana.key)
     await world.at(berlin(*WED, 7, 30))  # asked on Wednesday, never answered
     world.clock.set(berlin(*THU, 6, 45))  # Thursday, before the reminder

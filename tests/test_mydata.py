@@ -42,7 +42,7 @@ def rows_naming(db: sqlite_utils.Database, user_id: int) -> dict[str, int]:
 
 
 def user_id(coach, person: Person) -> int:
-    return coach.s.store.find_user(person.key).id
+    return coach.services.store.find_user(person.key).id
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ async def test_export_sends_the_whole_record_and_nothing_about_anyone_else(coach
     await ana.trains(pain=2)
     await bob.trains(pain=5)
     await ana.says("pain 4")
-    db = coach.s.store.db
+    db = coach.services.store.db
     add_a_later_feature(db)
     ana_id, bob_id = user_id(coach, ana), user_id(coach, bob)
     write_diary(db, ana_id)
@@ -126,12 +126,12 @@ async def test_delete_asks_first_and_no_keeps_everything(ana: Person, coach):
     # The old "Yes" has passed: pressing it now deletes nothing.
     replies = await ana.sends_payload(question.choices[0].action)
     assert replies[0].text.startswith("That question has passed")
-    user = coach.s.store.find_user(ana.key)
+    user = coach.services.store.find_user(ana.key)
     assert user.state == "ready"
-    assert len(coach.s.store.workouts(user.id)) == 1
+    assert len(coach.services.store.workouts(user.id)) == 1
 
 
-async def test_delete_erases_every_row_about_the_person_and_their_reminders(coach, adapter,
+async def test_delete_erases_every_row_about_the_person_and_their_reminders(app, coach, adapter,
                                                                            ana: Person):
     bob = Person(coach, adapter, "bob", "Bob")
     await ana.onboards()
@@ -139,19 +139,19 @@ async def test_delete_erases_every_row_about_the_person_and_their_reminders(coac
     await ana.trains(pain=2)
     await ana.trains(pain=2)  # stage changes too
     await bob.trains(pain=3)
-    db = coach.s.store.db
+    db = coach.services.store.db
     add_a_later_feature(db)
     ana_id, bob_id = user_id(coach, ana), user_id(coach, bob)
     entry = write_diary(db, ana_id)
     write_diary(db, bob_id)
-    ana_workouts = [w["id"] for w in coach.s.store.workouts(ana_id)]
+    ana_workouts = [w["id"] for w in coach.services.store.workouts(ana_id)]
     bob_before = rows_naming(db, bob_id)
     dropped = []
 
     async def reminder_service_forgets(key):
         dropped.append(key)
 
-    coach.on_delete.append(reminder_service_forgets)
+    app.mydata.on_delete.append(reminder_service_forgets)
 
     await ana.says("delete my data")
     replies = await ana.presses("Yes, delete everything")
@@ -171,11 +171,11 @@ async def test_delete_erases_every_row_about_the_person_and_their_reminders(coac
     assert rows_naming(db, bob_id) == bob_before
     # Delivery forgets Ana once the goodbye is out.
     await asyncio.sleep(0)
-    assert ana.key not in coach.s.delivery._locks
+    assert ana.key not in coach.services.delivery._locks
 
     replies = await ana.says("hello")
     assert "I'm a back-care exercise coach" in replies[0].text
-    assert coach.s.store.find_user(ana.key).state == "intro"
+    assert coach.services.store.find_user(ana.key).state == "intro"
 
 
 async def test_delete_during_a_workout_asks_to_stop_first_and_the_timer_keeps_its_controls(
@@ -191,8 +191,8 @@ async def test_delete_during_a_workout_asks_to_stop_first_and_the_timer_keeps_it
     await ana.says("3")
     await ana.says("delete my data")
     await ana.presses("Yes, delete everything")
-    assert coach.s.store.find_user(ana.key) is None
-    assert coach.s.store.db["workouts"].count == 0
+    assert coach.services.store.find_user(ana.key) is None
+    assert coach.services.store.db["workouts"].count == 0
 
 
 async def test_keeping_the_data_mid_onboarding_returns_to_the_same_question(ana: Person):
@@ -214,7 +214,7 @@ async def test_a_typed_yes_erases_too_and_anything_else_asks_again(ana: Person, 
                                                      "No, keep my data"]
     replies = await ana.says("yes")
     assert "erased" in replies[-1].text
-    assert coach.s.store.find_user(ana.key) is None
+    assert coach.services.store.find_user(ana.key) is None
     # A press on the old question afterwards deletes nothing more: it has passed.
     replies = await ana.presses("Yes, delete everything")
     assert replies[0].text.startswith("That question has passed")
@@ -228,14 +228,14 @@ async def test_someone_stopped_by_the_safety_check_can_still_delete(ana: Person,
     await ana.says("delete my data")
     replies = await ana.presses("Yes, delete everything")
     assert "erased" in replies[-1].text
-    assert coach.s.store.find_user(ana.key) is None
+    assert coach.services.store.find_user(ana.key) is None
 
 
 # -- finding the rows from the schema -----------------------------------------------------------
 
 
 async def test_tables_about_people_are_found_from_the_schema(coach):
-    db = coach.s.store.db
+    db = coach.services.store.db
     add_a_later_feature(db)
     db["notes"].create({"id": int, "owner": int, "text": str}, pk="id",
                        foreign_keys=[("owner", "users", "id")])  # names the person otherwise

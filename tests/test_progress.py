@@ -71,8 +71,8 @@ async def test_the_chart_is_drawn_off_the_event_loop(ana: Person, monkeypatch):
 
 async def test_the_chart_of_a_seeded_history_decodes_and_follows_the_data(ana: Person, coach):
     await ana.onboards()
-    store, user = coach.s.store, coach.s.store.find_user(ana.key)
-    now = coach.s.clock.now()
+    store, user = coach.services.store, coach.services.store.find_user(ana.key)
+    now = coach.services.clock.now()
     for day in range(40, 0, -4):  # ten workouts, pain falling, each with a next-morning score
         at = now - timedelta(days=day)
         store.add_pain(user.id, min(10, day // 5), "after", at)
@@ -84,7 +84,7 @@ async def test_the_chart_of_a_seeded_history_decodes_and_follows_the_data(ana: P
     store.change_stage(user.id, "bird_dog", 1, 0, "down", {"score": 7},
                        now - timedelta(days=6), None)
 
-    data = chart_input(coach.s, user, now)
+    data = chart_input(coach.services, user, now)
     assert len(data.points) == 20
     assert {(m.exercise_name, m.direction) for m in data.marks} == {("Side plank", 1),
                                                                       ("Bird dog", -1)}
@@ -95,7 +95,7 @@ async def test_the_chart_of_a_seeded_history_decodes_and_follows_the_data(ana: P
     assert 5_000 < len(png) < 200_000
 
     store.add_pain(user.id, 10, "after", now - timedelta(hours=1))
-    changed = render(chart_input(coach.s, user, now)).data
+    changed = render(chart_input(coach.services, user, now)).data
     assert changed != png
     assert not np.array_equal(decode(changed), decode(png))
 
@@ -119,7 +119,7 @@ async def test_why_explains_a_step_up_and_a_step_down_from_real_workouts(ana: Pe
 
 async def test_why_explains_a_next_morning_step_down_on_the_persons_own_date(ana: Person, coach):
     await ana.onboards()  # in Europe/Berlin
-    store, user = coach.s.store, coach.s.store.find_user(ana.key)
+    store, user = coach.services.store, coach.services.store.find_user(ana.key)
     late_evening_utc = datetime(2025, 3, 1, 23, 30, tzinfo=timezone.utc)  # 2 March in Berlin
     store.change_stage(user.id, "bird_dog", 2, 1, "morning_down", {"rise": 3},
                        late_evening_utc, None)
@@ -130,8 +130,8 @@ async def test_why_explains_a_next_morning_step_down_on_the_persons_own_date(ana
 
 async def test_why_stays_sensible_with_odd_stored_changes(ana: Person, coach):
     await ana.onboards()
-    store, user = coach.s.store, coach.s.store.find_user(ana.key)
-    now = coach.s.clock.now()
+    store, user = coach.services.store, coach.services.store.find_user(ana.key)
+    now = coach.services.clock.now()
     store.change_stage(user.id, "squat", 0, 1, "up", {}, now, None)  # no scores kept
     replies = await ana.says("why squat")
     assert replies[0].text.endswith(": it was moved up a stage")

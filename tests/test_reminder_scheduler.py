@@ -11,7 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from chat import Person, RecordingAdapter
 from reminder_world import REMINDER, berlin
 
-from bot.app import build
+from bot.bootstrap import build_app
 from bot.clock import Clock
 from bot.delivery import Rate, SendBudget
 from bot.reminders.service import JOB_ID
@@ -22,7 +22,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 async def _onboard(person: Person, time: str) -> None:
     await person.says("/start")
     await person.presses("Got it, let's go")
-    for _ in person.coach.s.questions:
+    for _ in person.coach.services.questions:
         await person.presses("No")
     await person.presses("3")
     await person.presses("Reached it easily")
@@ -36,12 +36,13 @@ def _local_now(clock: Clock) -> datetime:
 
 async def test_the_wake_up_job_fires_at_0730_on_a_scaled_clock(tmp_path):
     clock = Clock(scale=600, start=berlin(2026, 3, 10, 7, 29, 0))  # 10 min a second
-    coach = build(tmp_path / "coach.db", clock=clock)
+    app = build_app(tmp_path / "coach.db", clock=clock)
+    coach = app.coach
     adapter = RecordingAdapter(coach)
     ana = Person(coach, adapter, "ana", "Ana")
     await _onboard(ana, "07:30")
     await coach.start()
-    scheduler = coach.reminders._scheduler
+    scheduler = app.reminders._scheduler
     assert isinstance(scheduler, AsyncIOScheduler) and scheduler.running
     assert scheduler.get_job(JOB_ID) is not None
     reminder = await ana.waits_for(REMINDER, timeout=5)
@@ -49,14 +50,15 @@ async def test_the_wake_up_job_fires_at_0730_on_a_scaled_clock(tmp_path):
     assert reminder.text.startswith("Good morning, Ana!")
     assert timedelta(0) <= fired - berlin(2026, 3, 10, 7, 30) < timedelta(minutes=1), fired
     # re-armed for tomorrow
-    assert coach.reminders._armed == berlin(2026, 3, 11, 7, 30)
+    assert app.reminders._armed == berlin(2026, 3, 11, 7, 30)
     await coach.shutdown()
-    coach.s.store.close()
+    coach.services.store.close()
 
 
 async def test_a_settings_change_rearms_the_wake_up_without_a_restart(tmp_path):
     clock = Clock(scale=600, start=berlin(2026, 3, 10, 6, 0))
-    coach = build(tmp_path / "coach.db", clock=clock)
+    app = build_app(tmp_path / "coach.db", clock=clock)
+    coach = app.coach
     adapter = RecordingAdapter(coach)
     bo = Person(coach, adapter, "bo", "Bo")
     await _onboard(bo, "11:00")
@@ -68,14 +70,15 @@ async def test_a_settings_change_rearms_the_wake_up_without_a_restart(tmp_path):
     fired = _local_now(clock)
     assert fired.strftime("%H:%M") == f"{soon:%H:%M}", fired
     await coach.shutdown()
-    coach.s.store.close()
+    coach.services.store.close()
 
 
 async def test_a_fan_out_does_not_hold_up_a_conversation(tmp_path):
     clock = Clock(scale=10, start=berlin(2026, 3, 10, 7, 29, 58))
-    coach = build(tmp_path / "coach.db", clock=clock)
+    app = build_app(tmp_path / "coach.db", clock=clock)
+    coach = app.coach
     adapter = RecordingAdapter(coach, SendBudget(overall=Rate(10, 0.2)))  # 50/s of clock time
-    store = coach.s.store
+    store = coach.services.store
     store.db["users"].insert_all(
         {"platform": "test", "platform_id": f"p{n:03d}", "name": "", "state": "ready",
          "created_at": clock.now().isoformat(), "reminder_time": "07:30",
@@ -117,14 +120,15 @@ async def test_stopping_gives_a_stuck_send_5_clock_seconds_then_cancels_it(tmp_p
                 raise
 
     clock = Clock(scale=100, start=berlin(2026, 3, 10, 7, 29, 0))  # 5 clock s: 50 ms
-    coach = build(tmp_path / "coach.db", clock=clock)
+    app = build_app(tmp_path / "coach.db", clock=clock)
+    coach = app.coach
     adapter = Stuck(coach)
     await _onboard(Person(coach, adapter, "ana", "Ana"), "07:30")
     await coach.start()
     await asyncio.wait_for(adapter.started.wait(), 5)
     begun = time.monotonic()
-    await coach.reminders.stop()
+    await app.reminders.stop()
     assert time.monotonic() - begun < 1.0  # the grace is clock time, not 5 real seconds
     assert adapter.cancelled
     await coach.shutdown()
-    coach.s.store.close()
+    coach.services.store.close()

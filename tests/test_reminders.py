@@ -45,8 +45,8 @@ async def test_the_reminder_names_the_programme_day_and_an_exercise_stage(tmp_pa
     assert replies[-1].choices[0].label == "Start session"
     world.clock.set(berlin(2026, 3, 11, 8, 0))
     assert "Day 2 of your programme: Hip hinge is at \"" in \
-        world.reminders.chat.greeting(world.coach.s.store.find_user(ana.key),
-                                      world.reminders.prefs(1), world.clock.now())
+        world.reminders.chat.greeting(world.coach.services.store.find_user(ana.key),
+                                      world.reminders.schedule.prefs(1), world.clock.now())
     await world.close()
 
 
@@ -175,7 +175,7 @@ async def test_a_person_who_blocked_the_bot_gets_no_further_reminders(tmp_path):
     world.adapter.tries.clear()
     await world.at(berlin(*TUESDAY, 7, 30))
     assert world.adapter.tries.count("ana") == 1
-    user = world.coach.s.store.find_user(ana.key)
+    user = world.coach.services.store.find_user(ana.key)
     assert not user.reminders_on
     assert world.reminders.book.row(user.id, "daily") is None
     world.adapter.tries.clear()
@@ -210,7 +210,7 @@ async def test_an_erased_person_is_skipped_silently(tmp_path):
     world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
     ana = await world.onboards("ana")
     bo = await world.onboards("bo")
-    store = world.coach.s.store
+    store = world.coach.services.store
     ana_id, bo_id = store.find_user(ana.key).id, store.find_user(bo.key).id
     store.erase_user(ana_id)  # "delete my data": the users-table watcher cancels her schedule
     await world.at(berlin(*TUESDAY, 6, 1))
@@ -329,7 +329,7 @@ async def test_no_reminder_or_summary_while_a_blocked_person_decides_whether_to_
     replies = await ana.presses("Yes")  # a warning sign: the programme stops here
     assert replies[0].text.startswith("Please stop here and get medical help today")
     await ana.says("delete my data")  # ... and she leaves the question open
-    assert world.coach.s.store.find_user(ana.key).state == "delete:redflag:urgent"
+    assert world.coach.services.store.find_user(ana.key).state == "delete:redflag:urgent"
     sent = await world.walk(berlin(*TUESDAY, 7, 0), berlin(2026, 3, 15, 9, 0),
                             timedelta(minutes=30))  # past Sunday's summary too
     assert [s.reply.text for s in sent] == []
@@ -343,7 +343,7 @@ async def test_no_reminder_while_someone_mid_rescreen_decides_whether_to_delete(
     for _ in range(3):
         await ana.presses("No")
     await ana.says("delete my data")
-    assert world.coach.s.store.find_user(ana.key).state == "delete:screen:3"
+    assert world.coach.services.store.find_user(ana.key).state == "delete:screen:3"
     assert await world.at(berlin(*TUESDAY, 7, 30)) == []
     replies = await ana.says("no")  # keeps her data: back at question 4 of the check
     assert "question 4 of 11" in replies[-1].text

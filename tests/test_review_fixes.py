@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.delivery import Rate, SendBudget
+from bot.routing import Feature
 from chat import Person, RecordingAdapter, make_coach
 
 
@@ -32,7 +33,7 @@ async def test_pause_said_between_two_exercises_pauses_the_next_one(tmp_path):
     await ana.waits_for("✓ Half-kneeling hip flexor stretch done")
     assert any(r.text.startswith("Paused") for r in await ana.says("pause"))
     ready = await ana.waits_for("Get ready: Hamstring stretch")
-    await coach.s.clock.sleep(120)
+    await coach.services.clock.sleep(120)
     since_ready = ana.replies[ana.replies.index(ready):]
     assert not any(r.text.startswith("Hold") for r in since_ready)  # nothing moved while paused
     assert "Resuming." in [r.text for r in await ana.says("resume")]
@@ -61,7 +62,7 @@ async def test_a_set_at_your_own_pace_has_no_pause(ana: Person, coach):
 async def test_high_baseline_pain_brings_the_clinician_advice(ana: Person, coach):
     await ana.says("/start")
     await ana.presses("Got it, let's go")
-    for _ in coach.s.questions:
+    for _ in coach.services.questions:
         await ana.presses("No")
     replies = await ana.presses("9")
     assert any("health practitioner" in r.text for r in replies)
@@ -74,19 +75,20 @@ async def test_a_forged_pain_button_is_not_stored(ana: Person, coach):
     assert "0 to 10" in replies[0].text
     replies = await ana.sends_payload("number:abc@after")
     assert "0 to 10" in replies[0].text
-    user = coach.s.store.find_user(ana.key)
-    assert coach.s.store.pain_reports(user.id) == []
+    user = coach.services.store.find_user(ana.key)
+    assert coach.services.store.pain_reports(user.id) == []
     assert user.state == "pain_after"
 
 
 async def test_a_worse_morning_holding_the_step_up_is_told(ana: Person, coach):
     await ana.onboards()
-    coach.hold_up = lambda user: True  # this morning's back was worse than before yesterday's
+    # this morning's back was worse than before yesterday's
+    coach.use(Feature("a worse morning", holds_step_ups=lambda user: True))
     await ana.trains(pain=2)
     replies = await ana.trains(pain=2)
     assert any("Nothing moves up this time" in r.text for r in replies)
-    user = coach.s.store.find_user(ana.key)
-    assert set(coach.s.store.stages(user.id).values()) == {0}
+    user = coach.services.store.find_user(ana.key)
+    assert set(coach.services.store.stages(user.id).values()) == {0}
 
 
 async def test_rescreen_waits_until_the_pain_answer_is_given(ana: Person, coach):

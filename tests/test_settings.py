@@ -41,7 +41,7 @@ async def test_a_new_time_is_confirmed_and_used_without_a_restart(tmp_path):
     replies = await ana.says("8:15")
     assert replies[0].text == ("Done: reminders at 08:15 (Europe/Berlin), every day. "
                                "Next reminder: Tue 10 Mar at 08:15 (Europe/Berlin).")
-    assert world.coach.s.store.find_user(ana.key).state == "ready"
+    assert world.coach.services.store.find_user(ana.key).state == "ready"
     sent = await world.walk(berlin(*TUE, 7, 0), berlin(*TUE, 9, 0))
     assert _times(world, sent) == ["Tue 10 08:15"]
     await world.close()
@@ -144,7 +144,7 @@ async def test_reminders_on_after_choosing_none_asks_for_time_and_zone(tmp_path)
     bo = world.person("bo", "Bo")
     await bo.says("/start")
     await bo.presses("Got it, let's go")
-    for _ in world.coach.s.questions:
+    for _ in world.coach.services.questions:
         await bo.presses("No")
     await bo.presses("3")
     await bo.presses("Reached it easily")
@@ -188,9 +188,9 @@ async def test_a_pause_of_0_or_999_days_is_asked_again(tmp_path):
         assert replies[0].text == ("Please give a number of days from 1 to 90, like "
                                    "\"pause reminders for 3 days\".")
         assert replies[1].text.startswith("Pause reminders for how many days?")
-        user = world.coach.s.store.find_user(ana.key)
+        user = world.coach.services.store.find_user(ana.key)
         assert user.state == "set_pause"
-        assert world.reminders.prefs(user.id).paused_until is None
+        assert world.reminders.schedule.prefs(user.id).paused_until is None
     replies = await ana.says("91")
     assert replies[0].text.startswith("Please give a number of days from 1 to 90")
     replies = await ana.says("90")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot.app import main
+from adapters.cli import main
 from bot.events import UserKey
 from bot.data.store import Store
 

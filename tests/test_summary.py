@@ -57,13 +57,13 @@ def a_month_of_training(store: Store, user: User) -> None:
 
 
 async def test_a_good_week_is_summed_up_with_its_trend_changes_and_chart(coach):
-    store = coach.s.store
+    store = coach.services.store
     ana = person(store, "ana")
     a_month_of_training(store, ana)
     bob = person(store, "bob")  # someone else's week never shows in Ana's
     trained(store, bob, local(20, 8), 9)
 
-    summary = weekly_summary(coach.s, ana, FRIDAY_MORNING)
+    summary = weekly_summary(coach.services, ana, FRIDAY_MORNING)
 
     assert summary[0].text.splitlines() == [
         "Your week in review (14 Mar to 21 Mar):",
@@ -82,12 +82,12 @@ async def test_a_good_week_is_summed_up_with_its_trend_changes_and_chart(coach):
 
 
 async def test_a_week_without_training_says_so_kindly_and_still_shows_the_chart(coach):
-    store = coach.s.store
+    store = coach.services.store
     ana = person(store, "ana")
     a_month_of_training(store, ana)
     a_week_later = FRIDAY_MORNING + timedelta(days=7)
 
-    summary = weekly_summary(coach.s, ana, a_week_later)
+    summary = weekly_summary(coach.services, ana, a_week_later)
 
     lines = summary[0].text.splitlines()
     assert lines[0] == "Your week in review (21 Mar to 28 Mar):"
@@ -98,24 +98,24 @@ async def test_a_week_without_training_says_so_kindly_and_still_shows_the_chart(
 
 
 async def test_pain_going_up_is_named_plainly(coach):
-    store = coach.s.store
+    store = coach.services.store
     ana = person(store, "ana")
     trained(store, ana, local(10, 18), 2)
     trained(store, ana, local(18, 18), 4)
-    text = weekly_summary(coach.s, ana, FRIDAY_MORNING)[0].text
+    text = weekly_summary(coach.services, ana, FRIDAY_MORNING)[0].text
     assert "• Workouts: 1 (Tue). 2 in all." in text
     assert "(average 4/10, up from 2/10 the week before)" in text
 
 
 async def test_someone_new_gets_the_text_without_an_empty_chart(coach):
-    ana = person(coach.s.store, "ana")
-    summary = weekly_summary(coach.s, ana, FRIDAY_MORNING)
+    ana = person(coach.services.store, "ana")
+    summary = weekly_summary(coach.services, ana, FRIDAY_MORNING)
     assert len(summary) == 1
     assert "No workouts this week. 0 in all so far" in summary[0].text
 
 
 async def test_nothing_is_sent_to_people_not_in_the_programme(coach):
-    store = coach.s.store
+    store = coach.services.store
     halfway = person(store, "halfway", state="screen:3")
     blocked = person(store, "blocked", state="redflag:urgent")
     gone = person(store, "gone")
@@ -124,28 +124,28 @@ async def test_nothing_is_sent_to_people_not_in_the_programme(coach):
     deciding_blocked = person(store, "deciding_blocked", state="delete:redflag:urgent")
     deciding_halfway = person(store, "deciding_halfway", state="delete:screen:3")
     for user in (halfway, blocked, gone, deciding_blocked, deciding_halfway):
-        assert weekly_summary(coach.s, user, FRIDAY_MORNING) == []
+        assert weekly_summary(coach.services, user, FRIDAY_MORNING) == []
 
 
 async def test_the_async_variant_says_the_same_with_the_chart_drawn_off_the_loop(coach):
-    store = coach.s.store
+    store = coach.services.store
     ana = person(store, "ana")
     a_month_of_training(store, ana)
-    assert await weekly_summary_async(coach.s, ana, FRIDAY_MORNING) == \
-        weekly_summary(coach.s, ana, FRIDAY_MORNING)
+    assert await weekly_summary_async(coach.services, ana, FRIDAY_MORNING) == \
+        weekly_summary(coach.services, ana, FRIDAY_MORNING)
 
 
 async def test_someone_in_the_programme_deciding_whether_to_delete_still_gets_it(coach):
-    ana = person(coach.s.store, "ana", state="delete:ready")
-    assert weekly_summary(coach.s, ana, FRIDAY_MORNING) != []
+    ana = person(coach.services.store, "ana", state="delete:ready")
+    assert weekly_summary(coach.services, ana, FRIDAY_MORNING) != []
 
 
 async def test_the_dates_use_the_month_names_of_the_texts_not_the_servers_locale(coach,
                                                                                 monkeypatch):
-    texts = coach.s.texts
+    texts = coach.services.texts
     german = "Jan Feb März Apr Mai Juni Juli Aug Sep Okt Nov Dez"
-    monkeypatch.setattr(coach.s, "texts", lambda key, **values: german
+    monkeypatch.setattr(coach.services, "texts", lambda key, **values: german
                         if key == "calendar.months" else texts(key, **values))
-    ana = person(coach.s.store, "ana")
-    summary = weekly_summary(coach.s, ana, FRIDAY_MORNING)
+    ana = person(coach.services.store, "ana")
+    summary = weekly_summary(coach.services, ana, FRIDAY_MORNING)
     assert summary[0].text.splitlines()[0] == "Your week in review (14 März to 21 März):"

@@ -20,7 +20,9 @@ import pytest
 
 import adapters.telegram as tg
 from adapters.telegram import TelegramAdapter, keyboard, split_text
-from bot.app import ConfigError, build, main, platform_modules
+from adapters.cli import main, platform_modules
+from bot.bootstrap import build
+from bot.errors import ConfigError
 from bot.coach import Coach
 from bot.delivery import Delivery
 from bot.events import UserKey
@@ -124,7 +126,7 @@ async def coach_on_telegram(tmp_path: Path, time_scale: float = 600) -> AsyncIte
     async with FakeTelegram() as fake:
         coach = build(tmp_path / "coach.db", time_scale)
         adapter = TelegramAdapter(coach, fake.token, fake.base_url, poll_timeout=1)
-        coach.s.delivery.register(adapter)
+        coach.services.delivery.register(adapter)
         await asyncio.wait_for(adapter.start(), STEP)
         await coach.start()
         harness = Telegram(fake, coach, adapter)
@@ -133,7 +135,7 @@ async def coach_on_telegram(tmp_path: Path, time_scale: float = 600) -> AsyncIte
         finally:
             await asyncio.wait_for(adapter.stop(), STEP)
             await coach.shutdown()
-            coach.s.store.close()
+            coach.services.store.close()
         assert fake.unknown == [], f"methods the stand-in does not know: {fake.unknown}"
         assert all(fake.answered(cq) for cq in harness.pressed), "a button press was left spinning"
 
@@ -148,7 +150,7 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(tmp_path):
         assert all(c["description"] for c in commands)
 
         await t.onboards(ANA)
-        user = t.coach.s.store.find_user(t.key(ANA))
+        user = t.coach.services.store.find_user(t.key(ANA))
         assert user.name == "Ana" and user.baseline_pain == 3 and user.timezone == "Europe/Berlin"
 
         await t.trains(ANA)
@@ -174,8 +176,8 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(tmp_path):
         photos = [c.params["photo"].data for c in fake.calls_of("sendPhoto", ANA, ok=True)]
         assert photos == images  # a chart, when the coach draws one, goes as a photo
 
-        user = t.coach.s.store.find_user(t.key(ANA))
-        exported = t.coach.s.store.export_user(user)
+        user = t.coach.services.store.find_user(t.key(ANA))
+        exported = t.coach.services.store.export_user(user)
         assert [w["status"] for w in exported["workouts"]] == ["done"]
         assert [(p["score"], p["kind"]) for p in exported["pain_reports"]] == [(2, "after")]
         assert not fake.calls_of("sendMessage", ok=False)
@@ -214,7 +216,7 @@ async def test_a_retried_reply_does_not_repeat_the_parts_that_went_out(tmp_path)
         chart = Attachment("progress.png", _png(), "image/png")
         fake.fail_next("sendMessage", 502)  # the photo goes out, the text after it fails once
         reply = Reply("Your week, in words. " * 80, (Choice("OK", "ok"),), image=chart)
-        assert await t.coach.s.delivery.send(t.key(ANA), reply)
+        assert await t.coach.services.delivery.send(t.key(ANA), reply)
         assert len(fake.calls_of("sendPhoto", ANA)) == 1
         assert [c.status for c in fake.calls_of("sendMessage", ANA)] == [502, 200]
         assert fake.keyboard(ANA) == [[("OK", "ok")]]
@@ -234,10 +236,10 @@ async def test_a_send_that_ended_leaves_nothing_behind_for_the_next_one(tmp_path
         reply = Reply("Your week, in words. " * 80, image=Attachment("w.png", _png(), "image/png"))
         fake.fail_next("sendMessage", status, times=times,
                        description="Bad Request: message is too long" if status == 400 else None)
-        await t.coach.s.delivery.send(key, reply)  # the photo goes out, the text does not
+        await t.coach.services.delivery.send(key, reply)  # the photo goes out, the text does not
         assert len(fake.calls_of("sendPhoto", ANA, ok=True)) == 1
         assert not fake.calls_of("sendMessage", ANA, ok=True)
-        assert await t.coach.s.delivery.send(key, reply), why
+        assert await t.coach.services.delivery.send(key, reply), why
         assert len(fake.calls_of("sendPhoto", ANA, ok=True)) == 2, why
         assert fake.texts(ANA)[-1] == reply.text.strip()
         assert not t.adapter._resume.open, "a finished send left its progress behind"
@@ -318,7 +320,7 @@ async def test_a_429_is_waited_out_then_the_message_arrives(tmp_path):
 
 async def test_a_blocked_person_gets_nothing_more_and_their_reminders_stop(tmp_path):
     async with coach_on_telegram(tmp_path) as t:
-        fake, store = t.fake, t.coach.s.store
+        fake, store = t.fake, t.coach.services.store
         await t.onboards(ANA)
         assert store.find_user(t.key(ANA)).reminders_on == 1
         delivered = len(fake.sent_to(ANA))
@@ -329,7 +331,7 @@ async def test_a_blocked_person_gets_nothing_more_and_their_reminders_stop(tmp_p
         row = store.db.execute("SELECT unreachable_reason FROM users WHERE id = ?",
                                [store.find_user(t.key(ANA)).id]).fetchone()
         assert "blocked" in row[0]
-        assert await t.coach.s.delivery.send(t.key(ANA), Reply("Time to train!")) is False
+        assert await t.coach.services.delivery.send(t.key(ANA), Reply("Time to train!")) is False
         assert len(fake.sent_to(ANA)) == delivered
         assert all(c.status == 403 for c in fake.calls[-2:] if c.method == "sendMessage")
 
@@ -365,9 +367,9 @@ async def test_in_a_group_the_coach_asks_for_a_private_chat(tmp_path):
         fake.user_text(ANA, "/start")  # a private chat goes on meanwhile
         await fake.wait_for_text(ANA, "not: a doctor", timeout=STEP)
         assert len(fake.texts(group)) == 3 and not fake.sent_to(BEN)
-        assert not t.coach.workouts
-        ben = t.coach.s.store.find_user(t.key(BEN))
-        assert ben is None or (ben.state == "new" and not t.coach.s.store.pain_reports(ben.id))
+        assert not t.coach.workout_running(t.key(BEN))
+        ben = t.coach.services.store.find_user(t.key(BEN))
+        assert ben is None or (ben.state == "new" and not t.coach.services.store.pain_reports(ben.id))
 
 
 async def test_in_a_group_only_what_is_addressed_to_the_bot_reaches_the_core_not_private(
@@ -375,7 +377,7 @@ async def test_in_a_group_only_what_is_addressed_to_the_bot_reaches_the_core_not
     """Bystanders' talk in a group never reaches the core (no profile, no trace); a command for
     this bot, or a press of its button, does, marked not private."""
     async with coach_on_telegram(tmp_path) as t:
-        fake, store = t.fake, t.coach.s.store
+        fake, store = t.fake, t.coach.services.store
         events = []
         handle = t.coach.handle
 
@@ -429,7 +431,7 @@ async def test_a_wrong_token_is_a_plain_config_error_without_the_token(tmp_path)
         with pytest.raises(ConfigError) as raised:
             await adapter.start()
         assert wrong not in str(raised.value) and "TELEGRAM_TOKEN" in str(raised.value)
-        coach.s.store.close()
+        coach.services.store.close()
 
 
 def test_missing_token_is_a_config_error_and_the_subcommand_exists(monkeypatch, tmp_path):
@@ -446,7 +448,7 @@ def test_missing_token_is_a_config_error_and_the_subcommand_exists(monkeypatch, 
     with warnings.catch_warnings():  # reading job_queue when there is none warns
         warnings.simplefilter("ignore")
         assert adapter.app.job_queue is None and adapter.webhook is None
-    coach.s.store.close()
+    coach.services.store.close()
 
 
 def test_bot_py_telegram_without_a_token_says_so_plainly(monkeypatch, tmp_path, capsys):
@@ -491,9 +493,9 @@ async def test_a_workout_never_sends_more_than_one_message_a_second_to_a_chat(tm
         fake = t.fake
         await t.onboards(ANA)
         start = len(fake.calls)
-        user = t.coach.s.store.find_user(t.key(ANA))
-        cues = sum(len(phases_for(stage.plan, t.coach.s.programme.rules))
-                   for _, stage in todays_plan(t.coach.s, user))
+        user = t.coach.services.store.find_user(t.key(ANA))
+        cues = sum(len(phases_for(stage.plan, t.coach.services.programme.rules))
+                   for _, stage in todays_plan(t.coach.services, user))
         await t.trains(ANA)
         workout = [c for c in fake.calls[start:] if c.chat_id == ANA and c.method in
                    ("sendMessage", "editMessageText")]
@@ -540,7 +542,7 @@ async def test_webhook_mode_receives_a_posted_update(tmp_path):
         port = _free_port()
         hook = tg.Webhook(f"https://coach.example.org/tg-hook", "127.0.0.1", port, "s3cret")
         adapter = TelegramAdapter(coach, fake.token, fake.base_url, webhook=hook)
-        coach.s.delivery.register(adapter)
+        coach.services.delivery.register(adapter)
         await asyncio.wait_for(adapter.start(), STEP)
         try:
             assert fake.webhooks[0]["url"] == hook.url
@@ -561,5 +563,5 @@ async def test_webhook_mode_receives_a_posted_update(tmp_path):
         finally:
             await asyncio.wait_for(adapter.stop(), STEP)
             await coach.shutdown()
-            coach.s.store.close()
+            coach.services.store.close()
         assert fake.unknown == []

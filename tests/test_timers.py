@@ -100,7 +100,7 @@ async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
     replies = await ana.says("pause")
     assert replies[0].text.startswith("Paused")
     said = len(ana.replies)
-    await coach.s.clock.sleep(100)
+    await coach.services.clock.sleep(100)
     assert len(ana.replies) == said  # nothing moves while paused
     assert (await ana.says("resume"))[0].text == "Resuming."
     await ana.waits_for("Switch sides")
@@ -111,10 +111,10 @@ async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
     replies = await ana.says("stop")
     await ana.waits_for("Workout stopped")
     await ana.waits_for("How is your back now")
-    user = coach.s.store.find_user(ana.key)
-    workout = coach.s.store.workouts(user.id)[-1]
+    user = coach.services.store.find_user(ana.key)
+    workout = coach.services.store.workouts(user.id)[-1]
     outcomes = {r["exercise_id"]: r["outcome"]
-                for r in coach.s.store.workout_exercises(workout["id"])}
+                for r in coach.services.store.workout_exercises(workout["id"])}
     assert outcomes == {"hip_flexor_stretch": "skipped"}
     assert workout["status"] == "stopped"
     replies = await ana.says("3")
@@ -146,9 +146,9 @@ async def test_a_telegram_like_budget_is_never_exceeded_and_every_cue_arrives(tm
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert min(gaps) >= 0.999, min(gaps)  # never two sends within one second of clock time
     cues = [s for s in sent if s.reply.kind == "cue"]
-    user = coach.s.store.find_user(ana.key)
-    rules = coach.s.programme.rules
-    expected = sum(len(phases_for(stage.plan, rules)) for _, stage in todays_plan(coach.s, user))
+    user = coach.services.store.find_user(ana.key)
+    rules = coach.services.programme.rules
+    expected = sum(len(phases_for(stage.plan, rules)) for _, stage in todays_plan(coach.services, user))
     assert len(cues) == expected
     assert sum(1 for s in sent if s.reply.kind == "countdown") > 20  # the live countdown ran
     await coach.shutdown()

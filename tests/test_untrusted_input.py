@@ -38,10 +38,10 @@ async def _feed_everything(person: Person, caplog) -> None:
 
 
 def _snapshot(coach, person: Person):
-    user = coach.s.store.find_user(person.key)
+    user = coach.services.store.find_user(person.key)
     if user is None:
         return None
-    store = coach.s.store
+    store = coach.services.store
     return (user.baseline_pain, user.reminder_time, user.timezone, store.stages(user.id),
             len(store.workouts(user.id)), len(store.stage_changes(user.id)))
 
@@ -60,7 +60,7 @@ async def _reach(state: str, person: Person, coach) -> None:
     elif state == "baseline":
         await person.says("/start")
         await person.presses("Got it, let's go")
-        for _ in coach.s.questions:
+        for _ in coach.services.questions:
             await person.presses("No")
     elif state in ("ready", "workout", "paced set", "pain question"):
         await person.onboards()
@@ -72,7 +72,7 @@ async def _reach(state: str, person: Person, coach) -> None:
             await person.says("start session")
             for _ in range(4):
                 await person.says("skip")
-                await coach.s.clock.sleep(1)
+                await coach.services.clock.sleep(1)
             await person.waits_for("4/7")
             await person.says("skip")
             await person.waits_for("5/7")
@@ -91,17 +91,17 @@ async def test_every_state_answers_nasty_input_helpfully(state, ana: Person, coa
     caplog.set_level(logging.ERROR)
     await _reach(state, ana, coach)
     before = _snapshot(coach, ana)
-    user_state = coach.s.store.find_user(ana.key).state if before else None
+    user_state = coach.services.store.find_user(ana.key).state if before else None
     await _feed_everything(ana, caplog)
-    user = coach.s.store.find_user(ana.key)
+    user = coach.services.store.find_user(ana.key)
     if user is not None:  # whatever was forged, no pain score outside 0-10 is ever stored
-        assert all(0 <= p.score <= 10 for p in coach.s.store.pain_reports(user.id))
+        assert all(0 <= p.score <= 10 for p in coach.services.store.pain_reports(user.id))
     if before is not None and state not in ("new", "intro", "screening", "baseline"):
         after = _snapshot(coach, ana)
         # saved answers, stages and history are untouched by junk
         assert after[:4] == before[:4] and after[5] == before[5]
         if state != "pain question":
-            assert coach.s.store.find_user(ana.key).state == user_state
+            assert coach.services.store.find_user(ana.key).state == user_state
 
 
 @settings(max_examples=300, deadline=None)

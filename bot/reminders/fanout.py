@@ -17,22 +17,26 @@ import asyncio
 import datetime as dt
 import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.states import WORKOUT, in_programme
 from bot.events import UserKey
 from bot.localtime import local_date
-from bot.reminders.book import CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next
+from bot.reminders.book import CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next, ReminderBook
 from bot.reminders.messages import Message
 from bot.reminders.times import DAILY, SNOOZE, WEEKLY, Prefs, iso, parse_iso
 from bot.replies import Reply
+from bot.reminders.config import ReminderConfig, WeeklyHook
+from bot.routing import Conversation
+from bot.services import Services
 from bot.data.store import User
 from bot.data.store import _user as user_from_row  # a users row as a User, without re-reading it
 
 if TYPE_CHECKING:
-    from bot.reminders.service import Reminders
+    from bot.reminders.messages import ReminderChat
+    from bot.reminders.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +52,19 @@ class _Decision:
 class FanOut:
     """Sends a batch of due rows for one reminder service."""
 
-    def __init__(self, reminders: Reminders) -> None:
-        self.r = reminders
-        self.s = reminders.s
-        self.coach = reminders.coach
-        self.clock = reminders.clock
-        self.config = reminders.config
-        self.book = reminders.book
+    def __init__(self, services: Services, book: ReminderBook, schedule: Schedule,
+                 chat: ReminderChat, conversation: Conversation, config: ReminderConfig,
+                 is_stopping: Callable[[], bool],
+                 weekly: Callable[[], WeeklyHook | None]) -> None:
+        self.delivery = services.delivery
+        self.clock = services.clock
+        self.book = book
+        self.schedule = schedule
+        self.chat = chat
+        self.conversation = conversation
+        self.config = config
+        self.is_stopping = is_stopping
+        self.weekly = weekly
         self._turnstile = asyncio.Lock()  # asyncio locks wake waiters first come, first served
 
     async def send(self, rows: list[Due]) -> None:
@@ -65,7 +75,7 @@ class FanOut:
 
     async def _worker(self, queue: Iterator[Due]) -> None:
         for due in queue:
-            if self.r.stopping:
+            if self.is_stopping():
                 return
             await self.clock.sleep(0)  # let the rest of the bot in between two sends
             try:
@@ -103,7 +113,7 @@ class FanOut:
                 return  # this slot was handled before (e.g. before a restart)
             ok = True
             for reply in message.replies:
-                if not await self.s.delivery.send(user.key, reply):
+                if not await self.delivery.send(user.key, reply):
                     ok = False
                     break
             self.book.finish(current, SENT if ok else FAILED, iso(self.clock.now()),
@@ -115,19 +125,19 @@ class FanOut:
                  extra: list[Reply] | None) -> Message:
         if due.kind == WEEKLY:
             return Message(list(extra or []))
-        prefs = self.r.prefs(user.id)
+        prefs = self.schedule.prefs(user.id)
         assert prefs is not None
-        return self.r.chat.compose(user, prefs, due, now)
+        return self.chat.compose(user, prefs, due, now)
 
     async def _wait_turn(self, key: UserKey) -> asyncio.Lock:
         """Wait for this send's turn: earlier rows first (a FIFO turnstile, so sends start in
         due order even with several in flight), then budget room, then the person not being
         mid-conversation. Returns the person's lock, taken; the caller must send before its
         next await, and release it."""
-        lock = self.coach.lock(key)
+        lock = self.conversation.lock(key)
         async with self._turnstile:
             while True:
-                await self.s.delivery.wait_for_room(key)
+                await self.delivery.wait_for_room(key)
                 if not lock.locked():
                     await lock.acquire()  # free: returns without yielding
                     return lock
@@ -135,7 +145,7 @@ class FanOut:
                     pass
 
     async def _weekly_replies(self, user: User) -> list[Reply]:
-        hook = self.r.weekly
+        hook = self.weekly()
         if hook is None:
             return []
         result = hook(user)
@@ -162,17 +172,17 @@ class FanOut:
         if row is None or prefs is None:
             return _Decision("drop"), None  # erased, switched off or blocked
         due_at = parse_iso(due.due_at)
-        then = None if due.kind == SNOOZE else self.r.next_slot(due, due_at, prefs, row, now)
+        then = None if due.kind == SNOOZE else self.schedule.next_slot(due, due_at, prefs, row, now)
         if self._too_late(due_at, now, prefs):
             note = local_date(due_at, prefs.zone).isoformat() if due.kind == DAILY else None
             return _Decision("log", MISSED, then, note), None
         user = user_from_row(row)
         if not in_programme(user.state):
             return _Decision("log", SKIPPED, then), None
-        if user.state == WORKOUT and user.key in self.coach.workouts:
+        if user.state == WORKOUT and self.conversation.workout_running(user.key):
             if due.kind == DAILY:  # training already: the reminder's job is done
                 return _Decision("log", SKIPPED, then), None
-            later = Next(iso(now + self.config.busy_retry), due.slot, self.r.spec_of(due.kind, row))
+            later = Next(iso(now + self.config.busy_retry), due.slot, self.schedule.spec_of(due.kind, row))
             return _Decision("later", then=later), None
         return _Decision("send", CLAIMED, then), user
 
@@ -192,7 +202,7 @@ class FanOut:
             if due.kind == SNOOZE:
                 self.book.drop(due.user_id, [SNOOZE])
             else:
-                self.r.reschedule(due.user_id)
+                self.schedule.reschedule(due.user_id)
         except Exception:
             log.exception("dropping reminder %s of user %s", due.kind, due.user_id)
             self.book.drop(due.user_id, [due.kind])

@@ -12,17 +12,20 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.intents import Intent, button
-from bot.localtime import aware, describe_day, describe_next, local_date, zone_info
+from bot.intents import Intent
+from bot.localtime import CalendarNames, aware, describe_day, describe_next, local_date, zone_info
 from bot.states import MORNING, READY, WORKOUT, in_programme
 from bot.reminders.book import Due
 from bot.reminders.times import DAILY, Prefs
-from bot.replies import Choice, Reply
+from bot.replies import Reply
+from bot.reminders.card import ReadyCard
+from bot.reminders.schedule import Schedule
+from bot.routing import Conversation
+from bot.services import Services
 from bot.data.store import User
-from bot.workout.session import estimated_minutes
 
 if TYPE_CHECKING:
-    from bot.reminders.service import Reminders
+    from bot.reminders.morning import Morning
 
 TONIGHT = dt.time(19, 0)
 TONIGHT_MARGIN = dt.timedelta(minutes=15)
@@ -52,38 +55,42 @@ def at_menu(user: User) -> bool:
 class ReminderChat:
     """Composes reminders and answers snooze / skip today."""
 
-    def __init__(self, reminders: Reminders) -> None:
-        self.r = reminders
-        self.s = reminders.s
-        self.t = reminders.s.texts
-        self.names = reminders.calendar
-        self._minutes: dict[tuple[int, ...], int] = {}
+    def __init__(self, services: Services, schedule: Schedule, card: ReadyCard,
+                 morning: Morning, conversation: Conversation, calendar: CalendarNames) -> None:
+        self.services = services
+        self.texts = services.texts
+        self.schedule = schedule
+        self.book = schedule.book
+        self.card = card
+        self.morning = morning
+        self.conversation = conversation
+        self.names = calendar
 
     # -- the reminder -------------------------------------------------------------------------
 
     def compose(self, user: User, prefs: Prefs, due: Due, now: dt.datetime) -> Message:
         """The daily (or snoozed) reminder for this person right now."""
         today = local_date(now, prefs.zone)
-        started, last_changed, stages = self.r.book.progress_facts(user.id)
+        started, last_changed, stages = self.book.progress_facts(user.id)
         days = {local_date(aware(at), prefs.zone) for at in started}
         text = self._greeting(user, prefs, now, today, days, last_changed, stages)
         told = False
         if due.kind == DAILY and due.note:
             missed = describe_day(dt.date.fromisoformat(due.note), self.names)
-            text += "\n\n" + self.t("reminders.missed", date=missed)
+            text += "\n\n" + self.texts("reminders.missed", date=missed)
             told = True
         if not at_menu(user):  # mid-way through something: remind, then repeat where they are
-            return Message([Reply(text)] + self.r.coach.prompt(user), told_note=told)
-        if today - dt.timedelta(days=1) in days and self.r.morning.needs_check(user, today):
-            return Message([Reply(f"{text}\n\n{self.t('morning.question')}",
-                                  self.r.morning.buttons())], MORNING, today.isoformat(), told)
+            return Message([Reply(text)] + self.conversation.prompt(user), told_note=told)
+        if today - dt.timedelta(days=1) in days and self.morning.needs_check(user, today):
+            return Message([Reply(f"{text}\n\n{self.texts('morning.question')}",
+                                  self.morning.buttons())], MORNING, today.isoformat(), told)
         # an older morning question left unanswered is over: today starts at the menu
-        return Message([Reply(f"{text}\n{self.ready_text(user, stages)}", self.buttons(today))],
+        return Message([Reply(f"{text}\n{self.card.ready_text(user, stages)}", self.card.buttons(today))],
                        READY if user.state != READY else None, told_note=told)
 
     def greeting(self, user: User, prefs: Prefs, now: dt.datetime) -> str:
         today = local_date(now, prefs.zone)
-        started, last_changed, stages = self.r.book.progress_facts(user.id)
+        started, last_changed, stages = self.book.progress_facts(user.id)
         days = {local_date(aware(at), prefs.zone) for at in started}
         return self._greeting(user, prefs, now, today, days, last_changed, stages)
 
@@ -96,34 +103,13 @@ class ReminderChat:
         hello = "hello_morning" if hour < 12 else "hello_day" if hour < 18 else "hello_evening"
         name = f", {user.name}" if user.name else ""
         day = len(days) + (0 if today in days else 1)
-        exercises = self.s.programme.exercises
+        exercises = self.services.programme.exercises
         exercise = exercises[(day - 1) % len(exercises)]
         exercise = next((e for e in exercises if e.id == last_changed), exercise)
         index = stages.get(exercise.id, 0)
         stage = exercise.stage_at(index)
-        return self.t("reminders.greeting", hello=self.t(f"reminders.{hello}", name=name),
+        return self.texts("reminders.greeting", hello=self.texts(f"reminders.{hello}", name=name),
                       day=day, exercise=exercise.name, stage=stage.name)
-
-    def ready_text(self, user: User, stages: dict[str, int] | None = None) -> str:
-        """"A session takes about N minutes": cached per combination of stages, because
-        planning a session's timers costs ~0.3 ms and thousands of people share stages."""
-        if stages is None:
-            stages = self.s.store.stages(user.id)
-        key = tuple(stages.get(e.id, 0) for e in self.s.programme.exercises)
-        minutes = self._minutes.get(key)
-        if minutes is None:
-            plan = [(e, e.stage_at(i)) for e, i in zip(self.s.programme.exercises, key)]
-            minutes = self._minutes[key] = estimated_minutes(self.s, plan)
-        return self.t("reminders.ready", minutes=minutes)
-
-    def buttons(self, day: dt.date) -> tuple[Choice, ...]:
-        key = day.strftime("%Y%m%d")
-        t = self.t
-        return (Choice(t("buttons.start_session"), button("session")),
-                Choice(t("reminders.button_snooze_15"), button("snooze", f"15-{key}")),
-                Choice(t("reminders.button_snooze_60"), button("snooze", f"60-{key}")),
-                Choice(t("reminders.button_tonight"), button("snooze", f"tn-{key}")),
-                Choice(t("reminders.button_skip_today"), button("skip_today", key)))
 
     # -- snooze and skip ----------------------------------------------------------------------
 
@@ -131,18 +117,18 @@ class ReminderChat:
         prefs, answer = self._prefs_or_answer(user)
         if answer is not None:
             return answer
-        now = self.s.clock.now()
+        now = self.services.clock.now()
         today = local_date(now, prefs.zone)
         choice, day = _snooze_arg(intent.arg)
         if day is not None and day != today:
             return self._stale(day)
-        if self.r.book.status(user.id, DAILY, today.isoformat()) is None:
-            nxt = self.r.next_reminder(user.id)  # today's has not come yet
+        if self.book.status(user.id, DAILY, today.isoformat()) is None:
+            nxt = self.schedule.next_reminder(user.id)  # today's has not come yet
             if nxt is not None and local_date(nxt, prefs.zone) == today:
                 date, time = describe_next(nxt, prefs.zone, self.names)
-                return [Reply(self.t("reminders.nothing_yet", date=date, time=time))]
+                return [Reply(self.texts("reminders.nothing_yet", date=date, time=time))]
         if choice is None:
-            return [Reply(self.t("reminders.snooze_which"), self.buttons(today)[1:4])]
+            return [Reply(self.texts("reminders.snooze_which"), self.card.buttons(today)[1:4])]
         key = "reminders.snoozed"
         if choice == "tn":
             at = dt.datetime.combine(today, TONIGHT).replace(tzinfo=zone_info(prefs.zone))
@@ -150,27 +136,27 @@ class ReminderChat:
                 at, key = now + dt.timedelta(hours=1), "reminders.tonight_passed"
         else:
             at = now + dt.timedelta(minutes=int(choice))
-        self.r.snooze(user.id, at)
+        self.schedule.snooze(user.id, at)
         date, time = describe_next(at, prefs.zone, self.names)
         if key == "reminders.snoozed" and local_date(at, prefs.zone) != today:
             key = "reminders.snoozed_day"
-        return [Reply(self.t(key, date=date, time=time))]
+        return [Reply(self.texts(key, date=date, time=time))]
 
     async def skip_today(self, user: User, intent: Intent) -> list[Reply]:
         prefs, answer = self._prefs_or_answer(user)
         if answer is not None:
             return answer
-        today = local_date(self.s.clock.now(), prefs.zone)
+        today = local_date(self.services.clock.now(), prefs.zone)
         day = _day_arg(intent.arg)
         if day is not None and day != today:
             return self._stale(day)
-        nxt = self.r.skip_today(user.id, today)
+        nxt = self.schedule.skip_today(user.id, today)
         if user.state.startswith(MORNING):
-            self.s.store.set_state(user.id, READY)
+            self.services.store.set_state(user.id, READY)
         if nxt is None:
-            return [Reply(self.t("reminders.skipped_no_next"))]
+            return [Reply(self.texts("reminders.skipped_no_next"))]
         date, time = describe_next(nxt, prefs.zone, self.names)
-        return [Reply(self.t("reminders.skipped", date=date, time=time))]
+        return [Reply(self.texts("reminders.skipped", date=date, time=time))]
 
     def _prefs_or_answer(self, user: User) -> tuple[Prefs | None, list[Reply] | None]:
         """The person's reminder settings, or what to answer instead of snoozing or skipping
@@ -178,23 +164,22 @@ class ReminderChat:
         refusal = self._refusal(user)
         if refusal is not None:
             return None, refusal
-        prefs = self.r.prefs(user.id)
+        prefs = self.schedule.prefs(user.id)
         if prefs is None:
-            return None, [Reply(self.t("reminders.off"))]
+            return None, [Reply(self.texts("reminders.off"))]
         return prefs, None
 
     def _refusal(self, user: User) -> list[Reply] | None:
-        coach = self.r.coach
         if not in_programme(user.state):
-            return [Reply(self.t("menu.not_now", hint=self.t("hints.onboarding")))] + \
-                coach.prompt(user)
+            return [Reply(self.texts("menu.not_now", hint=self.texts("hints.onboarding")))] + \
+                self.conversation.prompt(user)
         if user.state == WORKOUT:
-            return [Reply(self.t("menu.not_now", hint=self.t("hints.workout")))]
+            return [Reply(self.texts("menu.not_now", hint=self.texts("hints.workout")))]
         return None
 
     def _stale(self, day: dt.date) -> list[Reply]:
-        return [Reply(self.t("reminders.stale", date=describe_day(day, self.names))),
-                self.r.coach.menu()]
+        return [Reply(self.texts("reminders.stale", date=describe_day(day, self.names))),
+                self.conversation.menu()]
 
 
 def _snooze_arg(arg: str) -> tuple[str | None, dt.date | None]:

@@ -26,67 +26,57 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.coach import Coach
 from bot.events import UserKey
+from bot.localtime import CalendarNames
+from bot.reminders.book import Next, ReminderBook
+from bot.reminders.config import ReminderConfig, WeeklyHook
 from bot.reminders.fanout import FanOut
-from bot.localtime import CalendarNames, local_date
-from bot.reminders.morning import Morning
-from bot.reminders.book import SKIPPED, Due, Next, ReminderBook
+from bot.reminders.card import ReadyCard
 from bot.reminders.messages import ReminderChat
-from bot.reminders.times import (DAILY, SNOOZE, SPEC_SQL, WEEKLY, Prefs, iso, next_daily,
-                             next_weekly, parse_iso, spec, week_key)
-from bot.replies import Reply
+from bot.reminders.morning import Morning
+from bot.reminders.schedule import Schedule
 from bot.reminders.settings_chat import Settings
-from bot.data.store import User
+from bot.reminders.times import DAILY, SPEC_SQL, WEEKLY, Prefs, iso, parse_iso
+from bot.routing import Conversation, Feature, StateRoute, Tier, verbs
+from bot.services import Services
+from bot.states import MORNING, SETTINGS_PREFIX
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "backcoach-reminders-wakeup"
-WeeklyHook = Callable[[User], "list[Reply] | Awaitable[list[Reply]]"]
-
-
-@dataclass(frozen=True)
-class ReminderConfig:
-    """Tunables. `workers` is how many sends may be in flight at once: a platform's latency,
-    not only its budget, limits a single sender (30/s needs several at 100 ms each)."""
-
-    grace: dt.timedelta = dt.timedelta(hours=3)
-    workers: int = 8
-    batch: int = 1000
-    busy_retry: dt.timedelta = dt.timedelta(minutes=30)
-    stop_grace: dt.timedelta = dt.timedelta(seconds=5)  # clock time for sends in flight at stop
-
-    @classmethod
-    def from_env(cls) -> ReminderConfig:
-        minutes = os.environ.get("BACKCOACH_REMINDER_GRACE_MINUTES")
-        return cls(grace=dt.timedelta(minutes=float(minutes))) if minutes else cls()
 
 
 class Reminders:
-    """The reminder service for one coach: schedule, wake-up, and its conversations; the
-    sending itself is `fanout`."""
+    """The reminder service for one coach: the schedule, the wake-up, and the conversations
+    around reminders (what they say, snooze and skip, the morning check, settings); the
+    sending itself is the fan-out. Each part gets the few things it uses, never this object."""
 
-    def __init__(self, coach: Coach, config: ReminderConfig | None = None) -> None:
-        self.coach = coach
-        self.s = coach.s
-        self.clock = coach.s.clock
+    def __init__(self, services: Services, conversation: Conversation,
+                 config: ReminderConfig | None = None,
+                 weekly: WeeklyHook | None = None) -> None:
+        self.services = services
+        self.clock = services.clock
         self.config = config or ReminderConfig()
-        self.book = ReminderBook(coach.s.store.db)
-        self.calendar = CalendarNames.from_texts(coach.s.texts)  # day names in dates shown
-        self.chat = ReminderChat(self)
-        self.morning = Morning(self)
-        self.settings = Settings(self)
-        self.fanout = FanOut(self)
-        self._weekly: WeeklyHook | None = None
+        self.book = ReminderBook(services.store.db)
+        self.schedule = Schedule(self.book, self.clock, self.config.grace, self._arm_if_earlier)
+        self.calendar = CalendarNames.from_texts(services.texts)  # day names in dates shown
+        self.card = ReadyCard(services)
+        self.morning = Morning(services, self.book, self.card, conversation)
+        self.chat = ReminderChat(services, self.schedule, self.card, self.morning, conversation,
+                                 self.calendar)
+        self.settings = Settings(services, self.schedule, conversation, self.calendar)
+        self.fanout = FanOut(services, self.book, self.schedule, self.chat, conversation,
+                             self.config, is_stopping=lambda: self._stopping,
+                             weekly=lambda: self._weekly)
+        self._weekly: WeeklyHook | None = weekly
+        self.schedule.weekly_on = weekly is not None
         self._scheduler: AsyncIOScheduler | None = None
         self._armed: dt.datetime | None = None
         self._running = asyncio.Lock()
@@ -96,33 +86,26 @@ class Reminders:
         self._syncing = False
         self._started = False
         self._stopping = False
+        self._watch_users()
 
-    # -- wiring -------------------------------------------------------------------------------
+    def feature(self) -> Feature:
+        """What the coach routes here: snooze and skip anywhere, the settings conversation, the
+        morning check; and what it tells us: start, stop, a person no platform can reach."""
+        return Feature(
+            name="reminders",
+            verbs=verbs(Tier.ANYWHERE, {"snooze": self.chat.snooze,
+                                        "skip_today": self.chat.skip_today,
+                                        "settings": self.settings.open}),
+            states=(StateRoute(MORNING, self.morning.answer, self.morning.prompt),
+                    StateRoute(SETTINGS_PREFIX, self.settings.answer, self.settings.prompt)),
+            holds_step_ups=self.morning.hold_up,
+            on_start=self.start, on_stop=self.stop, on_unreachable=self._unreachable)
 
-    @classmethod
-    def install(cls, coach: Coach, config: ReminderConfig | None = None) -> Reminders:
-        """Plug into the coach: routes, states, hooks, and the unreachable handler."""
-        service = cls(coach, config or ReminderConfig.from_env())
-        coach.reminders = service  # for features that add hooks (the weekly summary)
-        coach.routes["snooze"] = service.chat.snooze
-        coach.routes["skip_today"] = service.chat.skip_today
-        service.morning.install()
-        service.settings.install()
-        coach.on_start.append(service.start)
-        coach.on_stop.append(service.stop)
-        delivery = coach.s.delivery
-        previous = delivery.on_unreachable
-
-        async def unreachable(user: UserKey, reason: str) -> None:
-            if previous is not None:
-                await previous(user, reason)  # turns reminders off in the users table
-            found = coach.s.store.find_user(user)
-            if found is not None:
-                service.book.drop(found.id)
-
-        delivery.on_unreachable = unreachable
-        service._watch_users()
-        return service
+    async def _unreachable(self, user: UserKey, reason: str) -> None:
+        """No platform can reach this person: forget their due reminders at once."""
+        found = self.services.store.find_user(user)
+        if found is not None:
+            self.book.drop(found.id)
 
     @property
     def weekly(self) -> WeeklyHook | None:
@@ -133,6 +116,7 @@ class Reminders:
     @weekly.setter
     def weekly(self, hook: WeeklyHook | None) -> None:
         self._weekly = hook
+        self.schedule.weekly_on = hook is not None
         if self._started:
             self._sync_kind(WEEKLY)
             self._arm()
@@ -180,10 +164,6 @@ class Reminders:
 
     # -- the schedule -------------------------------------------------------------------------
 
-    def prefs(self, user_id: int) -> Prefs | None:
-        row = self.book.settings_row(user_id)
-        return Prefs.from_row(row) if row else None
-
     async def sync_all(self) -> None:
         """Start-up: drop rows of people gone or switched off, and (re)compute only the rows
         that are missing or were computed from other settings. Stored due times in the past
@@ -220,14 +200,14 @@ class Reminders:
                             row = self.book.as_settings(values)
                             prefs = Prefs.from_row(row)
                             shared[settings] = None if prefs is None else \
-                                self._next_free(user_id, kind, prefs, row, now, set())
+                                self.schedule.next_free(user_id, kind, prefs, row, now, set())
                         then = shared[settings]
                         if then is None:
                             gone.append(user_id)
                             continue
                         if (user_id, then.slot) in logged:  # this one's slot is done already
                             row = self.book.as_settings(values)
-                            then = self._next_free(user_id, kind, Prefs.from_row(row), row, now,
+                            then = self.schedule.next_free(user_id, kind, Prefs.from_row(row), row, now,
                                                    logged)
                         rows.append((user_id, then))
                     self.book.put_many(kind, rows)
@@ -238,118 +218,12 @@ class Reminders:
             self._syncing = False
         self._resync()
 
-    def reschedule(self, user_id: int) -> dt.datetime | None:
-        """Recompute a person's rows from their settings now; the next daily instant or None.
-
-        Called for every settings change (and by the users trigger), so a change takes effect
-        without a restart. A day already logged (sent or skipped) is passed over.
-        """
-        self._dirty.discard(user_id)
-        row = self.book.settings_row(user_id)
-        prefs = Prefs.from_row(row) if row else None
-        if row is None or prefs is None:
-            self.book.drop(user_id)
-            return None
-        now = self.clock.now()
-        daily = self._next_free(user_id, DAILY, prefs, row, now)
-        self.book.put(user_id, DAILY, daily)
-        earliest = parse_iso(daily.due_at)
-        if self._weekly is not None:
-            weekly = self._next_free(user_id, WEEKLY, prefs, row, now)
-            self.book.put(user_id, WEEKLY, weekly)
-            earliest = min(earliest, parse_iso(weekly.due_at))
-        else:
-            self.book.drop(user_id, [WEEKLY])
-        self._arm_if_earlier(earliest)
-        return parse_iso(daily.due_at)
-
-    def next_reminder(self, user_id: int) -> dt.datetime | None:
-        """The next reminder of any kind but the summary (a pending snooze counts)."""
-        rows = [self.book.row(user_id, kind) for kind in (DAILY, SNOOZE)]
-        times = [parse_iso(r.due_at) for r in rows if r is not None]
-        return min(times) if times else None
-
-    def next_summary(self, user_id: int) -> dt.datetime | None:
-        row = self.book.row(user_id, WEEKLY)
-        return parse_iso(row.due_at) if row else None
-
-    def snooze(self, user_id: int, at: dt.datetime) -> None:
-        """One extra reminder at `at`; a newer snooze replaces it. Stored, so it survives a
-        restart; logged under its own instant, so it is sent once."""
-        self.book.put(user_id, SNOOZE, Next(iso(at), iso(at), ""))
-        self._arm_if_earlier(at)
-
-    def resume_day(self, user_id: int, days: int) -> dt.date | None:
-        """For "pause for N days": the local day reminders resume, so that the next `days`
-        calendar days, from the next one that would have had a reminder, get none."""
-        row = self.book.settings_row(user_id)
-        prefs = Prefs.from_row(row) if row else None
-        if row is None or prefs is None:
-            return None
-        unpaused = replace(prefs, paused_until=None)
-        first = self._next_free(user_id, DAILY, unpaused, row, self.clock.now())
-        return dt.date.fromisoformat(first.slot) + dt.timedelta(days=days)
-
-    def skip_today(self, user_id: int, today: dt.date) -> dt.datetime | None:
-        """No (more) reminders today: today's slot is logged as skipped, snoozes dropped."""
-        self.book.log(user_id, DAILY, today.isoformat(), SKIPPED, iso(self.clock.now()))
-        self.book.drop(user_id, [SNOOZE])
-        return self.reschedule(user_id)
-
-    def _next_free(self, user_id: int, kind: str, prefs: Prefs, row: dict[str, Any],
-                   after: dt.datetime, logged: set[tuple[int, str]] | None = None) -> Next:
-        """The next slot of `kind` after `after` that is not logged yet."""
-        at = self._next_after(kind, prefs, after)
-        for _ in range(3):
-            slot = self._slot(kind, at, prefs)
-            done = ((user_id, slot) in logged if logged is not None
-                    else self.book.status(user_id, kind, slot) is not None)
-            if not done:
-                break
-            at = self._next_after(kind, prefs, at)
-        return Next(iso(at), self._slot(kind, at, prefs), self.spec_of(kind, row))
-
-    def next_slot(self, due: Due, due_at: dt.datetime, prefs: Prefs, row: dict[str, Any],
-                  now: dt.datetime) -> Next:
-        """Where a handled row goes next: the slot after this one (the same for everyone due
-        at this instant in this zone, so computed once). After downtime that slot may be past
-        already: it stays due, and run_due sends it late if it is still within the grace
-        window (Tuesday missed, Wednesday's 30 min late still comes). Slots that downtime
-        left beyond the grace window are passed over in one step, not one day at a time."""
-        then = self._next_free(due.user_id, due.kind, prefs, row, due_at)
-        reachable = now - self.config.grace - dt.timedelta(seconds=1)
-        if parse_iso(then.due_at) <= reachable:
-            then = self._next_free(due.user_id, due.kind, prefs, row, reachable)
-        return then
-
-    @staticmethod
-    def _next_after(kind: str, prefs: Prefs, after: dt.datetime) -> dt.datetime:
-        return next_daily(prefs, after) if kind == DAILY else next_weekly(prefs, after)
-
-    @staticmethod
-    def _slot(kind: str, at: dt.datetime, prefs: Prefs) -> str:
-        """The log key: the local day (daily), the local week (weekly), the instant (snooze)."""
-        if kind == DAILY:
-            return local_date(at, prefs.zone).isoformat()
-        if kind == WEEKLY:
-            return week_key(local_date(at, prefs.zone))
-        return iso(at)
-
-    @staticmethod
-    def spec_of(kind: str, row: dict[str, Any]) -> str:
-        """The settings fingerprint a `kind` row is stored with (none for a snooze)."""
-        if kind == SNOOZE:
-            return ""
-        return spec(row["reminder_time"], row["timezone"], row["reminder_days"],
-                    row["reminders_paused_until"],
-                    row["summary_day"] if kind == WEEKLY else "")
-
     # -- following the users table ------------------------------------------------------------
 
     def _watch_users(self) -> None:
         """TEMP triggers call back into this process when reminder settings change or a person
         is erased. They live in this connection only, so other tools never see them."""
-        conn = self.s.store.db.conn
+        conn = self.services.store.db.conn
         conn.create_function("backcoach_reminders_changed", 1, self._changed)
         columns = ("reminders_on, reminder_time, timezone, reminder_days, "
                    "reminders_paused_until, summary_day")
@@ -379,7 +253,8 @@ class Reminders:
         while self._dirty:
             user_id = self._dirty.pop()
             try:
-                self.reschedule(user_id)
+                self._dirty.discard(user_id)
+                self.schedule.reschedule(user_id)
             except sqlite3.ProgrammingError:  # the store was closed under us (shutdown)
                 self._dirty.clear()
                 return

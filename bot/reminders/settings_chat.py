@@ -16,10 +16,13 @@ from bot.onboarding.flow import PRESET_TIMES
 from bot.states import (MORNING, READY, SET_DAYS, SET_MENU, SET_PAUSE, SET_SUMMARY_DAY, SET_TIME,
                         SET_ZONE, SETTINGS_PREFIX, tag_for)
 from bot.replies import Choice, Reply
+from bot.routing import Conversation
+from bot.services import Services
 from bot.data.store import User
 
 if TYPE_CHECKING:
-    from bot.reminders.service import Reminders
+    from bot.localtime import CalendarNames
+    from bot.reminders.schedule import Schedule
 
 PREFIX = SETTINGS_PREFIX
 MENU, TIME, ZONE, DAYS, PAUSE, SUMMARY = (
@@ -40,15 +43,13 @@ _OFF = ("reminders off", "turn reminders off", "turn off reminders", "stop remin
 class Settings:
     """The settings conversation; its states all start with "set_"."""
 
-    def __init__(self, reminders: Reminders) -> None:
-        self.r = reminders
-        self.s = reminders.s
-        self.t = reminders.s.texts
-        self.names = reminders.calendar
-
-    def install(self) -> None:
-        self.r.coach.routes["settings"] = self.open
-        self.r.coach.states[PREFIX] = (self.answer, self.prompt)
+    def __init__(self, services: Services, schedule: Schedule, conversation: Conversation,
+                 calendar: CalendarNames) -> None:
+        self.services = services
+        self.texts = services.texts
+        self.schedule = schedule
+        self.conversation = conversation
+        self.names = calendar
 
     # -- entry --------------------------------------------------------------------------------
 
@@ -56,8 +57,8 @@ class Settings:
         """"settings", or a shortcut such as "pause reminders for 3 days"."""
         if not (user.state == READY or user.state.startswith((MORNING, PREFIX))):
             hint = "hints.workout" if user.state == "workout" else "hints.onboarding"
-            return [Reply(self.t("menu.not_now", hint=self.t(hint)))] + \
-                self.r.coach.prompt(user)
+            return [Reply(self.texts("menu.not_now", hint=self.texts(hint)))] + \
+                self.conversation.prompt(user)
         text = " ".join((intent.arg or "").split())
         if text:
             replies = self._shortcut(user, text)
@@ -84,7 +85,7 @@ class Settings:
 
     def prompt(self, user: User) -> list[Reply]:
         """The question of the settings step the person is at."""
-        state, t = user.state, self.t
+        state, t = user.state, self.texts
         if state == TIME:
             return [Reply(t("settings.ask_time"), tuple(
                 Choice(p, button("set", "t" + p.replace(":", ""), tag_for(TIME)))
@@ -109,13 +110,13 @@ class Settings:
 
     async def answer(self, user: User, intent: Intent) -> list[Reply]:
         if intent.verb in _LEAVE or (intent.verb == "set" and intent.arg == "done"):
-            return self._close(user, [Reply(self.t("settings.closed"))])
+            return self._close(user, [Reply(self.texts("settings.closed"))])
         if intent.verb == "session":
             self._set_state(user, READY)
-            return await self.r.coach.in_ready(user, intent)
+            return await self.conversation.in_ready(user, intent)
         replies = self._answer_in(user, user.state, intent)
         if replies is None:
-            return [Reply(self.t("settings.unknown"))] + self.prompt(user)
+            return [Reply(self.texts("settings.unknown"))] + self.prompt(user)
         return replies
 
     def _answer_in(self, user: User, state: str, intent: Intent) -> list[Reply] | None:
@@ -135,17 +136,17 @@ class Settings:
             text = f"{arg[1:3]}:{arg[3:]}" if arg.startswith("t") and len(arg) == 5 else typed
             at = localtime.parse_time_of_day(text)
             if at is None:
-                return [Reply(self.t("onboarding.remind_time_again"))] + self.prompt(user)
+                return [Reply(self.texts("onboarding.remind_time_again"))] + self.prompt(user)
             return self._save(user, reminder_time=at.strftime("%H:%M"))
         if state == ZONE:
             zone = localtime.parse_timezone(typed)
             if zone is None:
-                return [Reply(self.t("onboarding.remind_zone_again"))]
+                return [Reply(self.texts("onboarding.remind_zone_again"))]
             return self._save(user, timezone=zone)
         if state == DAYS:
             days = arg[1:] if arg.startswith("d") else parse_day_list(typed, self._names())
             if not days:
-                return [Reply(self.t("settings.days_again"))] + self.prompt(user)
+                return [Reply(self.texts("settings.days_again"))] + self.prompt(user)
             return self._save(user, reminder_days=days)
         if state == PAUSE:
             text = arg[1:] if arg.startswith("p") else typed.lower().removesuffix("days").strip()
@@ -162,7 +163,7 @@ class Settings:
     def _save(self, user: User, **fields: object) -> list[Reply]:
         """Save time, zone or days; a new time or zone also switches reminders on. When the
         other half is missing (reminders were never set up) ask for it next."""
-        store = self.s.store
+        store = self.services.store
         row = store.db["users"].get(user.id)
         row.update(fields)
         if "reminder_time" in fields or "timezone" in fields:
@@ -178,17 +179,17 @@ class Settings:
         """Pause for `count` days: 1 to MAX_PAUSE_DAYS, else ask again (in the pause step,
         whether the number came typed there or in a shortcut from the menu)."""
         if not 1 <= count <= MAX_PAUSE_DAYS:
-            return [Reply(self.t("settings.pause_again"))] + self._go(user, PAUSE)
-        resume = self.r.resume_day(user.id, count)
+            return [Reply(self.texts("settings.pause_again"))] + self._go(user, PAUSE)
+        resume = self.schedule.resume_day(user.id, count)
         if resume is None:
-            return self._close(user, [Reply(self.t("reminders.off"))])
-        self.s.store.update_user(user.id, reminders_paused_until=resume.isoformat())
+            return self._close(user, [Reply(self.texts("reminders.off"))])
+        self.services.store.update_user(user.id, reminders_paused_until=resume.isoformat())
         return self._confirm(user, "settings.saved_paused", count=count)
 
     def _turn_on(self, user: User) -> list[Reply]:
-        self.s.store.update_user(user.id, reminders_on=1, reminders_paused_until=None,
+        self.services.store.update_user(user.id, reminders_on=1, reminders_paused_until=None,
                                  unreachable_reason=None)
-        row = self.s.store.db["users"].get(user.id)
+        row = self.services.store.db["users"].get(user.id)
         if not row["reminder_time"]:
             return self._go(user, TIME)
         if not row["timezone"]:
@@ -196,63 +197,63 @@ class Settings:
         return self._confirm(user, "settings.saved")
 
     def _turn_off(self, user: User) -> list[Reply]:
-        self.s.store.update_user(user.id, reminders_on=0)
-        self.r.reschedule(user.id)
-        return self._close(user, [Reply(self.t("settings.saved_off"))])
+        self.services.store.update_user(user.id, reminders_on=0)
+        self.schedule.reschedule(user.id)
+        return self._close(user, [Reply(self.texts("settings.saved_off"))])
 
     def _summary_day(self, user: User, day: int) -> list[Reply]:
-        self.s.store.update_user(user.id, summary_day=day)
-        self.r.reschedule(user.id)
-        nxt = self.r.next_summary(user.id)
-        prefs = self.r.prefs(user.id)
+        self.services.store.update_user(user.id, summary_day=day)
+        self.schedule.reschedule(user.id)
+        nxt = self.schedule.next_summary(user.id)
+        prefs = self.schedule.prefs(user.id)
         if nxt is None or prefs is None:
-            return self._close(user, [Reply(self.t("settings.closed"))])
+            return self._close(user, [Reply(self.texts("settings.closed"))])
         date, time = describe_next(nxt, prefs.zone, self.names)
-        name = self.t("settings.day_names_long").split()[day]
-        return self._close(user, [Reply(self.t("settings.saved_summary_day", day=name,
+        name = self.texts("settings.day_names_long").split()[day]
+        return self._close(user, [Reply(self.texts("settings.saved_summary_day", day=name,
                                                date=date, time=time))])
 
     def _confirm(self, user: User, key: str, **values: object) -> list[Reply]:
         """Reschedule now and say when the next reminder comes, in the person's time."""
-        nxt = self.r.reschedule(user.id)
-        prefs = self.r.prefs(user.id)
+        nxt = self.schedule.reschedule(user.id)
+        prefs = self.schedule.prefs(user.id)
         if nxt is None or prefs is None:
-            return self._close(user, [Reply(self.t("settings.saved_off"))])
+            return self._close(user, [Reply(self.texts("settings.saved_off"))])
         date, time = describe_next(nxt, prefs.zone, self.names)
-        text = self.t(key, summary=self._summary(user.id), date=date, time=time,
+        text = self.texts(key, summary=self._summary(user.id), date=date, time=time,
                       zone=prefs.zone, **values)
         return self._close(user, [Reply(text)])
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _menu(self, user: User) -> Reply:
-        prefs = self.r.prefs(user.id)
-        nxt = self.r.next_reminder(user.id)
+        prefs = self.schedule.prefs(user.id)
+        nxt = self.schedule.next_reminder(user.id)
         if nxt is not None and prefs is not None:
             date, time = describe_next(nxt, prefs.zone, self.names)
-            next_text = self.t("settings.next", date=date, time=time)
+            next_text = self.texts("settings.next", date=date, time=time)
         else:
-            next_text = self.t("settings.next_none")
-        if self.r.weekly is not None and prefs is not None:
-            day = self.t("settings.day_names_long").split()[prefs.summary_day]
-            next_text += "\n" + self.t("settings.weekly", day=day)
+            next_text = self.texts("settings.next_none")
+        if self.schedule.weekly_on and prefs is not None:
+            day = self.texts("settings.day_names_long").split()[prefs.summary_day]
+            next_text += "\n" + self.texts("settings.weekly", day=day)
         pairs = [("button_time", "time"), ("button_zone", "zone"), ("button_days", "days")]
-        if self.r.weekly is not None:
+        if self.schedule.weekly_on:
             pairs.append(("button_summary_day", "sumday"))
         pairs += [("button_pause", "pause"), ("button_off", "off") if prefs else ("button_on", "on"),
                   ("button_done", "done")]
-        return Reply(self.t("settings.menu", summary=self._summary(user.id), next=next_text),
+        return Reply(self.texts("settings.menu", summary=self._summary(user.id), next=next_text),
                      self._buttons(MENU, pairs))
 
     def _summary(self, user_id: int) -> str:
         """"at 07:30 (Europe/Berlin), every day", with a pause if there is one; or "off"."""
-        prefs = self.r.prefs(user_id)
+        prefs = self.schedule.prefs(user_id)
         if prefs is None:
-            return self.t("settings.summary_off")
-        text = self.t("settings.summary_on", time=prefs.at.strftime("%H:%M"), zone=prefs.zone,
+            return self.texts("settings.summary_off")
+        text = self.texts("settings.summary_on", time=prefs.at.strftime("%H:%M"), zone=prefs.zone,
                       days=self._days_text(prefs.days))
-        if prefs.paused_until and prefs.paused_until > local_date(self.s.clock.now(), prefs.zone):
-            text = self.t("settings.summary_paused", summary=text,
+        if prefs.paused_until and prefs.paused_until > local_date(self.services.clock.now(), prefs.zone):
+            text = self.texts("settings.summary_paused", summary=text,
                           date=describe_day(prefs.paused_until, self.names))
         return text
 
@@ -261,15 +262,15 @@ class Settings:
         key = {EVERY_DAY: "settings.days_every", WEEKDAYS: "settings.days_weekdays",
                WEEKENDS: "settings.days_weekends"}.get(code)
         if key:
-            return self.t(key)
+            return self.texts(key)
         names = self._names()
-        return self.t("settings.days_list", days=", ".join(names[d] for d in sorted(days)))
+        return self.texts("settings.days_list", days=", ".join(names[d] for d in sorted(days)))
 
     def _names(self) -> list[str]:
-        return self.t("settings.day_names").split()
+        return self.texts("settings.day_names").split()
 
     def _buttons(self, state: str, pairs: list[tuple[str, str]]) -> tuple[Choice, ...]:
-        return tuple(Choice(self.t(f"settings.{label}"), button("set", arg, tag_for(state)))
+        return tuple(Choice(self.texts(f"settings.{label}"), button("set", arg, tag_for(state)))
                      for label, arg in pairs)
 
     def _go(self, user: User, state: str) -> list[Reply]:
@@ -278,10 +279,10 @@ class Settings:
 
     def _close(self, user: User, replies: list[Reply]) -> list[Reply]:
         self._set_state(user, READY)
-        return replies + [self.r.coach.menu()]
+        return replies + [self.conversation.menu()]
 
     def _set_state(self, user: User, state: str) -> None:
-        self.s.store.set_state(user.id, state)
+        self.services.store.set_state(user.id, state)
         user.state = state
 
 

@@ -228,6 +228,15 @@ class WorkoutSession:
         if self.runner is not None:
             self.runner.stop()
 
+    def abandon(self) -> None:
+        """End it without a word, without saving anything afterwards, and wake anyone waiting
+        for it to settle (the person has just erased their data)."""
+        self.on_finish = _nothing
+        self.stop_quietly()
+        if self.task is not None:
+            self.task.cancel()
+        self.changed.set()
+
     # -- texts --------------------------------------------------------------------------------
 
     def _controls(self, phase: Phase) -> tuple[Choice, ...]:
@@ -291,3 +300,7 @@ def plan_summary(t: Any, plan: TimerPlan) -> str:
              verb=t("workout.verb_move" if plan.mode == "move" else "workout.verb_hold"),
              reps=plan.reps, rest=t("workout.rest_part", rest=plan.rest_s) if plan.rest_s else "",
              sides=sides, sets=t("workout.sets_part", sets=plan.sets) if plan.sets > 1 else "")
+
+
+async def _nothing(session: WorkoutSession, outcome: str) -> None:
+    """The on_finish of an abandoned workout."""

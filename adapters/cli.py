@@ -1,18 +1,17 @@
-"""Wiring: content + store + clock + coach + the chosen adapters, and the command line.
+"""The command line: `python bot.py [console|telegram|discord|export|stats|routes]`.
 
 `python bot.py` with no platform tokens opens the terminal coach on ./backcoach.db. Every
-subcommand takes the same --db and --time-scale.
+subcommand takes the same --db and --time-scale. The coach is built by bot/bootstrap.py; this
+module only chooses and starts the platforms (adapters/platforms.py lists them).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import os
-import pkgutil
 import signal
 import sys
 from pathlib import Path
@@ -20,66 +19,19 @@ from types import ModuleType
 
 from dotenv import load_dotenv
 
-from bot.data import mydata
-
-from bot.data import stats
-
-from bot.progress import summary
-from bot.clock import Clock
+from adapters import platforms as platform_list
+from bot.bootstrap import CONTENT_DIR, build
 from bot.coach import Coach
-from bot.content import ContentError, load_programme
-from bot.delivery import Delivery
-from bot.events import UserKey
-from bot.reminders.service import Reminders
-from bot.onboarding.screening import load_questions
-from bot.services import Services
-from bot.data.store import Store
-from bot.texts import Texts
+from bot.data import stats
+from bot.errors import ConfigError, ContentError
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 DEFAULT_DB = "backcoach.db"
 log = logging.getLogger("backcoach")
 
 
-def build(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_DIR,
-          clock: Clock | None = None) -> Coach:
-    """Everything the coach needs, validated; raises ContentError on bad content."""
-    programme = load_programme(content_dir)
-    texts = Texts.load(content_dir)
-    questions = load_questions(content_dir)
-    clock = clock or Clock(time_scale)
-    store = Store(db)
-    delivery = Delivery(clock)
-    services = Services(programme, texts, questions, store, clock, delivery)
-    coach = Coach(services)
-    mydata.install(coach)  # export and delete my data
-    delivery.on_unreachable = lambda user, reason: _reminders_off(store, user, reason)
-    reminders = Reminders.install(coach)  # morning reminders, settings, next-morning check
-    reminders.weekly = lambda user: summary.weekly_summary_async(services, user, clock.now())
-    return coach
-
-
-async def _reminders_off(store: Store, user: UserKey, reason: str) -> None:
-    """A platform refused delivery: stop reminding this person, and keep why."""
-    row = store.find_user(user)
-    if row is not None:
-        store.update_user(row.id, reminders_on=0, unreachable_reason=reason[:200])
-
-
 def platform_modules() -> dict[str, ModuleType]:
-    """Every adapter file in adapters/ that declares NAME: a new platform is one new file."""
-    import adapters
-
-    found = {}
-    for info in pkgutil.iter_modules(adapters.__path__):
-        try:
-            module = importlib.import_module(f"adapters.{info.name}")
-        except ImportError as exc:  # one broken platform must not stop the others
-            log.warning("platform %s is unavailable: %s", info.name, exc)
-            continue
-        if hasattr(module, "NAME") and hasattr(module, "create"):
-            found[module.NAME] = module
-    return found
+    """Every platform in adapters/platforms.py that could be imported."""
+    return platform_list.load()
 
 
 def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Namespace:
@@ -100,6 +52,7 @@ def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Na
             module.add_arguments(cmd)
     sub.add_parser("export", parents=[common], help="print every user's data as JSON")
     sub.add_parser("stats", parents=[common], help="print aggregate, anonymous figures")
+    sub.add_parser("routes", parents=[common], help="print where every verb and state goes")
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
@@ -121,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         return export(coach)
     if args.command == "stats":
-        return stats.print_stats(coach.s.store, coach.s.clock.now())
+        return stats.print_stats(coach.services.store, coach.clock.now())
+    if args.command == "routes":
+        print("\n".join(coach.table.describe()))
+        return 0
     if args.command in platforms:
         chosen = [platforms[args.command]]
     else:  # no subcommand: every platform whose token is set, else the terminal
@@ -154,7 +110,7 @@ def quiet_noisy_loggers() -> None:
 
 
 def export(coach: Coach) -> int:
-    store = coach.s.store
+    store = coach.services.store
     print(json.dumps([store.export_user(u) for u in store.all_users()], indent=2))
     return 0
 
@@ -164,7 +120,7 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
     (the terminal at end of input) or the process is asked to stop."""
     adapters = [module.create(coach, args) for module in modules]
     for adapter in adapters:
-        coach.s.delivery.register(adapter)
+        coach.register(adapter)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -186,9 +142,5 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
             with contextlib.suppress(Exception):
                 await adapter.stop()
         await coach.shutdown()
-        coach.s.store.close()
+        coach.close()
     return 0
-
-
-class ConfigError(Exception):
-    """A platform is chosen but not configured (no token): told plainly, no traceback."""

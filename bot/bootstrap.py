@@ -1,0 +1,61 @@
+"""Builds the coach: content, store, clock, delivery, and every feature, wired once.
+
+This is the one place that knows which features exist. It knows no platform: the command
+line (adapters/cli.py) builds the coach here and then starts the adapters it was asked for.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.coach import Coach
+from bot.content import load_programme
+from bot.data.mydata import MyData
+from bot.data.store import Store
+from bot.delivery import Delivery
+from bot.onboarding.screening import load_questions
+from bot.progress import summary
+from bot.reminders.config import ReminderConfig
+from bot.reminders.service import Reminders
+from bot.services import Services
+from bot.texts import Texts
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+@dataclass(frozen=True)
+class App:
+    """The built coach and the features tests and tools reach for by name."""
+
+    coach: Coach
+    services: Services
+    reminders: Reminders
+    mydata: MyData
+
+
+def build_app(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_DIR,
+              clock: Clock | None = None) -> App:
+    """Everything the coach needs, validated; raises ContentError on bad content."""
+    programme = load_programme(content_dir)
+    texts = Texts.load(content_dir)
+    questions = load_questions(content_dir)
+    clock = clock or Clock(time_scale)
+    store = Store(db)
+    delivery = Delivery(clock)
+    services = Services(programme, texts, questions, store, clock, delivery)
+    coach = Coach(services)
+    reminders = Reminders(services, coach, ReminderConfig.from_env(),
+                          weekly=lambda user: summary.weekly_summary_async(services, user,
+                                                                           clock.now()))
+    mydata = MyData(services, coach)
+    coach.use(reminders.feature(), mydata.feature())
+    delivery.on_unreachable = coach.unreachable
+    return App(coach, services, reminders, mydata)
+
+
+def build(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_DIR,
+          clock: Clock | None = None) -> Coach:
+    """The coach alone, for callers that only talk to it."""
+    return build_app(db, time_scale, content_dir, clock).coach
+
