@@ -10,11 +10,10 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.coach import Coach
-from bot.content import load_programme
+from bot.content import load_programme, load_questions
 from bot.data.mydata import MyData
 from bot.data.store import Store
 from bot.delivery import Delivery
-from bot.onboarding.screening import load_questions
 from bot.progress import summary
 from bot.reminders.config import ReminderConfig
 from bot.reminders.service import Reminders

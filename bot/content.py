@@ -501,3 +501,34 @@ def _check_thresholds_ordered(rules: Rules, progression: _Where, morning: _Where
             f"must be greater than hold_rise ({rules.morning_hold_rise}), "
             f"got {rules.morning_down_rise}",
         )
+
+
+URGENT, PRACTITIONER = "urgent", "practitioner"  # what a "yes" to a screen question means
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    severity: str
+    text: str
+
+
+def load_questions(content_dir: Path) -> tuple[Question, ...]:
+    """The warning-sign questions of content/screening.toml, checked."""
+    path = content_dir / "screening.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ContentError(f"{path}: cannot read the screen: {exc}") from exc
+    questions = []
+    for number, item in enumerate(data.get("question", []), start=1):
+        for field in ("id", "severity", "text"):
+            if not isinstance(item.get(field), str) or not item[field].strip():
+                raise ContentError(f"{path}: question {number}: field '{field}' must be text")
+        if item["severity"] not in (URGENT, PRACTITIONER):
+            raise ContentError(f"{path}: question {number} ('{item['id']}'): field 'severity' "
+                               f"must be '{URGENT}' or '{PRACTITIONER}'")
+        questions.append(Question(item["id"], item["severity"], item["text"].strip()))
+    if not questions:
+        raise ContentError(f"{path}: no questions")
+    return tuple(questions)

@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.content import Programme
+from bot.content import Programme, Question
 from bot.delivery import Delivery
-from bot.onboarding.screening import Question
 from bot.data.store import Store
 from bot.texts import Texts
 

@@ -17,6 +17,8 @@ from bot.delivery import SendBudget
 from bot.events import Picked, Text, UserKey
 from bot.replies import Reply
 
+import scripts
+
 
 @dataclass
 class Sent:
@@ -109,16 +111,10 @@ class Person:
         return self.adapter.sent[index].reply
 
     async def onboards(self, baseline: int = 3) -> None:
-        """The whole onboarding, answered the quick way: no warning signs."""
-        await self.says("/start")
-        await self.presses("Got it, let's go")
-        for _ in self.coach.services.questions:
-            await self.presses("No")
-        await self.presses(str(baseline))
-        await self.presses("Reached it easily")
-        await self.says("07:30")
-        replies = await self.says("Europe/Berlin")
-        assert "You're all set" in replies[-1].text, replies[-1].text
+        """The shared onboarding script (tests/scripts.py): no warning signs."""
+        for step in scripts.onboarding(baseline=baseline, zone="Europe/Berlin"):
+            replies = await (self.presses if step.gesture == "press" else self.says)(step.text)
+            assert any(step.expect in reply.text for reply in replies), (step, replies)
 
     async def trains(self, pain: int | None = None, timeout: float = 30.0) -> list[Reply]:
         """Start a session, tap Done on every paced set, and answer pain when asked."""

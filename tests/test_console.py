@@ -8,14 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import scripts
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = "\n".join([
-    "1",                      # Got it, let's go (by number)
-    *["no"] * 11,             # the safety check
-    "3",                      # pain now
-    "Couldn't reach it",      # the hamstring test, by label
-    "7:30am",
-    "Berlin",
+    # the shared onboarding script, typed: "Got it" by its number, the answers in words
+    *scripts.typed(scripts.onboarding(hamstring="Couldn't reach it", time="7:30am"),
+                   {"Got it, let's go": "1", "No": "no"}),
     "start session",
     "done", "done", "done", "done",  # squat and hip hinge sets
     "2",                      # pain after

@@ -37,6 +37,9 @@ from bot.delivery import Delivery
 from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
 
+import scripts
+from harness import running
+
 try:  # tests/ is on sys.path (pytest's default "prepend" import mode)
     from standins.discord_api import EPHEMERAL, FakeDiscord, point_discord_at
 except ImportError:  # tests is a package
@@ -119,16 +122,14 @@ class Discord:
         return iid, await self.wait_text(where, expect, since)
 
     async def onboards(self, user_id: int) -> None:
-        """/start and the whole onboarding by buttons, a time and a city typed in the DM."""
-        await self.slash(user_id, "start", "not: a doctor")
-        await self.presses(user_id, "Got it, let's go", "question 1 of 11")
-        for number in range(2, 12):
-            await self.presses(user_id, "No", f"question {number} of 11")
-        await self.presses(user_id, "No", "How much does your back hurt")
-        await self.presses(user_id, "3", "hamstrings")
-        await self.presses(user_id, "Reached it easily", "What time")
-        await self.says(user_id, "07:30", "which time zone")
-        await self.says(user_id, "Berlin", "You're all set")
+        """The shared onboarding script: /start, buttons, a time and a city typed in the DM."""
+        for step in scripts.onboarding():
+            if step.gesture == "start":
+                await self.slash(user_id, "start", step.expect)
+            elif step.gesture == "press":
+                await self.presses(user_id, step.text, step.expect)
+            else:
+                await self.says(user_id, step.text, step.expect)
 
     async def trains(self, user_id: int) -> None:
         """/session, then Done on every paced set until the pain question."""
@@ -164,19 +165,12 @@ class Discord:
 @contextlib.asynccontextmanager
 async def coach_on_discord(fake: FakeDiscord, tmp_path: Path, time_scale: float = 600,
                            db: str = "coach.db", **options) -> AsyncIterator[Discord]:
-    """What `python bot.py discord` does (app.serve), against the stand-in."""
-    coach = build(tmp_path / db, time_scale)
-    adapter = DiscordAdapter(coach, fake.token, guild_ready_timeout=0.05, **options)
-    coach.services.delivery.register(adapter)
-    await asyncio.wait_for(adapter.start(), STEP)
-    await coach.start()
-    harness = Discord(fake, coach, adapter)
-    try:
+    """What `python bot.py discord` does, against the stand-in."""
+    make = lambda coach: [DiscordAdapter(coach, fake.token,  # noqa: E731
+                                         guild_ready_timeout=0.05, **options)]
+    async with running(tmp_path, make, time_scale, db) as (coach, (adapter,)):
+        harness = Discord(fake, coach, adapter)
         yield harness
-    finally:
-        await asyncio.wait_for(adapter.stop(), STEP)
-        await coach.shutdown()
-        coach.services.store.close()
     fake.assert_clean()
     harness.assert_acks_in_time()
 

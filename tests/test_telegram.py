@@ -27,6 +27,9 @@ from bot.coach import Coach
 from bot.delivery import Delivery
 from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
+
+import scripts
+from harness import running
 from bot.workout.timers import phases_for
 from bot.workout.session import todays_plan
 
@@ -88,16 +91,12 @@ class Telegram:
         return await self.fake.wait_for_text(user_id, expect, timeout=STEP, since=since)
 
     async def onboards(self, user_id: int) -> None:
-        """/start and the whole onboarding by buttons, a time and a city typed in."""
-        await self.says(user_id, "/start", "not: a doctor")
-        await self.presses(user_id, "Got it, let's go", "question 1 of 11")
-        for number in range(2, 12):
-            await self.presses(user_id, "No", f"question {number} of 11")
-        await self.presses(user_id, "No", "How much does your back hurt")
-        await self.presses(user_id, "3", "hamstrings")
-        await self.presses(user_id, "Reached it easily", "What time")
-        await self.says(user_id, "07:30", "which time zone")
-        await self.says(user_id, "Berlin", "You're all set")
+        """The shared onboarding script: /start, buttons, a time and a city typed in."""
+        for step in scripts.onboarding():
+            if step.gesture == "press":
+                await self.presses(user_id, step.text, step.expect)
+            else:
+                await self.says(user_id, step.text, step.expect)
 
     async def trains(self, user_id: int) -> None:
         """"Start session", then Done on every paced set until the pain question."""
@@ -122,20 +121,13 @@ def _data(call: Call, label: str) -> str:
 
 @contextlib.asynccontextmanager
 async def coach_on_telegram(tmp_path: Path, time_scale: float = 600) -> AsyncIterator[Telegram]:
-    """What `python bot.py telegram` does (app.serve), with the stand-in's URL."""
+    """What `python bot.py telegram` does, with the stand-in's URL."""
     async with FakeTelegram() as fake:
-        coach = build(tmp_path / "coach.db", time_scale)
-        adapter = TelegramAdapter(coach, fake.token, fake.base_url, poll_timeout=1)
-        coach.services.delivery.register(adapter)
-        await asyncio.wait_for(adapter.start(), STEP)
-        await coach.start()
-        harness = Telegram(fake, coach, adapter)
-        try:
+        make = lambda coach: [TelegramAdapter(coach, fake.token, fake.base_url,  # noqa: E731
+                                              poll_timeout=1)]
+        async with running(tmp_path, make, time_scale) as (coach, (adapter,)):
+            harness = Telegram(fake, coach, adapter)
             yield harness
-        finally:
-            await asyncio.wait_for(adapter.stop(), STEP)
-            await coach.shutdown()
-            coach.services.store.close()
         assert fake.unknown == [], f"methods the stand-in does not know: {fake.unknown}"
         assert all(fake.answered(cq) for cq in harness.pressed), "a button press was left spinning"
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from bot.intents import Intent, button
 from bot.states import DELETE_PREFIX, INTERRUPTED, READY, WORKOUT, tag_for
-from bot.progress.chart import aware, zone
+from bot.localtime import aware, zone_or_utc
 from bot.replies import Attachment, Choice, Reply
 from bot.routing import Conversation, Feature, StateRoute, Tier, verbs
 from bot.services import Services
@@ -61,7 +61,7 @@ class MyData:
     async def export(self, user: User, intent: Intent) -> list[Reply]:
         """The whole record as JSON, and the pain reports as CSV for a spreadsheet."""
         record = self.services.store.export_user(user)
-        day = self.services.clock.now().astimezone(zone(user)).date().isoformat()
+        day = self.services.clock.now().astimezone(zone_or_utc(user.timezone)).date().isoformat()
         files = (
             Attachment(f"backcoach-data-{day}.json",
                        json.dumps(record, indent=2, ensure_ascii=False, default=str).encode(),
@@ -72,7 +72,7 @@ class MyData:
 
     def _pain_csv(self, user: User) -> bytes:
         """One row per pain report: UTC time, the person's local time, score, kind, workout."""
-        tz = zone(user)
+        tz = zone_or_utc(user.timezone)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["at_utc", "local_time", "score", "kind", "workout_id"])

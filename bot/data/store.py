@@ -71,7 +71,7 @@ def _v1(db: sqlite_utils.Database) -> None:
 
 
 def _v2(db: sqlite_utils.Database) -> None:
-    """Reminders (bot/reminders.py): each person's next due instant per kind ("daily",
+    """Reminders (bot/reminders/service.py): each person's next due instant per kind ("daily",
     "snooze", "weekly"), a log with one row per person, kind and local day (its primary key is
     what makes a reminder impossible to send twice, even across a crash), the next-morning pain
     checks, and the weekday of the weekly summary (0 = Monday, default Sunday)."""

@@ -12,6 +12,7 @@ from bot.replies import Choice, Reply
 from bot.onboarding.screening import CLEAR, URGENT, verdict
 from bot.services import Services
 from bot.data.store import User
+from bot.workout.session import estimated_minutes, todays_plan
 from bot.states import (BASELINE, HAMSTRING, INTRO, READY, RED_FLAG_PREFIX, REMIND_TIME,
                         REMIND_ZONE, SCREEN_PREFIX, tag_for)
 
@@ -23,18 +24,18 @@ class Onboarding:
     """The onboarding steps; each returns the replies and saves the person's answer first."""
 
     def __init__(self, services: Services) -> None:
-        self.s = services
-        self.t = services.texts
+        self.services = services
+        self.texts = services.texts
 
     def begin(self, user: User) -> list[Reply]:
         name = f", {user.name}" if user.name else ""
         self._set(user, INTRO)
-        return [Reply(self.t("onboarding.intro", name=name), self._buttons(
+        return [Reply(self.texts("onboarding.intro", name=name), self._buttons(
             INTRO, [("understood", "ok")]))]
 
     def restart_screen(self, user: User) -> list[Reply]:
-        self.s.store.update_user(user.id, screen_answers="{}", screen_result=None)
-        return [Reply(self.t("screen.restart"))] + self._ask_screen(user, 0)
+        self.services.store.update_user(user.id, screen_answers="{}", screen_result=None)
+        return [Reply(self.texts("screen.restart"))] + self._ask_screen(user, 0)
 
     def question(self, user: User) -> list[Reply]:
         """Repeat the current question (after an unknown answer or on return)."""
@@ -44,16 +45,16 @@ class Onboarding:
         if state.startswith(SCREEN_PREFIX):
             return self._ask_screen(user, int(state[len(SCREEN_PREFIX):]))
         if state == BASELINE:
-            return [Reply(self.t("onboarding.baseline"), self._pain_buttons(BASELINE))]
+            return [Reply(self.texts("onboarding.baseline"), self._pain_buttons(BASELINE))]
         if state == HAMSTRING:
-            return [Reply(self.t("onboarding.hamstring"), self._buttons(HAMSTRING, [
+            return [Reply(self.texts("onboarding.hamstring"), self._buttons(HAMSTRING, [
                 ("ham_ok", "ham:ok"), ("ham_tight", "ham:tight"), ("ham_nerve", "ham:nerve")]))]
         if state == REMIND_TIME:
             presets = tuple(Choice(p, button("rt", p.replace(":", ""), tag_for(REMIND_TIME)))
                             for p in PRESET_TIMES)
-            return [Reply(self.t("onboarding.remind_time"), presets + self._buttons(
+            return [Reply(self.texts("onboarding.remind_time"), presets + self._buttons(
                 REMIND_TIME, [("no_reminders", "rt:none")]))]
-        return [Reply(self.t("onboarding.remind_zone"))]
+        return [Reply(self.texts("onboarding.remind_zone"))]
 
     def answer(self, user: User, intent: Intent) -> list[Reply] | None:
         """Handle an answer to the current step; None when the input does not answer it."""
@@ -75,9 +76,9 @@ class Onboarding:
     # -- steps --------------------------------------------------------------------------------
 
     def _ask_screen(self, user: User, index: int) -> list[Reply]:
-        questions = self.s.questions
+        questions = self.services.questions
         self._set(user, f"{SCREEN_PREFIX}{index}")
-        header = self.t("onboarding.screen_header", number=index + 1, total=len(questions))
+        header = self.texts("onboarding.screen_header", number=index + 1, total=len(questions))
         return [Reply(f"{header}\n\n{questions[index].text}",
                       self._buttons(user.state, [("yes", "yes"), ("no", "no")]))]
 
@@ -85,53 +86,53 @@ class Onboarding:
         if intent.verb not in ("yes", "no"):
             return None
         answers = self._answers(user)
-        answers[self.s.questions[index].id] = intent.verb == "yes"
-        self.s.store.update_user(user.id, screen_answers=json.dumps(answers))
-        result = verdict(self.s.questions, answers)
+        answers[self.services.questions[index].id] = intent.verb == "yes"
+        self.services.store.update_user(user.id, screen_answers=json.dumps(answers))
+        result = verdict(self.services.questions, answers)
         if result is None:
             return self._ask_screen(user, index + 1)
-        self.s.store.update_user(user.id, screen_result=result)
+        self.services.store.update_user(user.id, screen_result=result)
         if result == CLEAR:
-            if self.s.store.stages(user.id):  # a re-check by someone already on the programme
+            if self.services.store.stages(user.id):  # a re-check by someone already on the programme
                 self._set(user, READY)
-                return [Reply(self.t("screen.clear_again"), (
-                    Choice(self.t("buttons.start_session"), button("session")),
-                    Choice(self.t("buttons.help"), button("help"))))]
+                return [Reply(self.texts("screen.clear_again"), (
+                    Choice(self.texts("buttons.start_session"), button("session")),
+                    Choice(self.texts("buttons.help"), button("help"))))]
             self._set(user, BASELINE)
             return self.question(user)
         self._set(user, RED_FLAG_PREFIX + result)
         key = "screen.red_urgent" if result == URGENT else "screen.red_practitioner"
-        return [Reply(self.t(key), (Choice(self.t("buttons.rescreen"), button("rescreen")),))]
+        return [Reply(self.texts(key), (Choice(self.texts("buttons.rescreen"), button("rescreen")),))]
 
     def _baseline(self, user: User, intent: Intent) -> list[Reply] | None:
         if intent.verb not in ("number", "pain"):
             return None
         score = int(intent.arg)
-        self.s.store.update_user(user.id, baseline_pain=score)
+        self.services.store.update_user(user.id, baseline_pain=score)
         self._set(user, HAMSTRING)
-        return ([Reply(self.t("pain.baseline_noted", score=score))]
-                + clinician_advice(self.s, score) + self.question(user))
+        return ([Reply(self.texts("pain.baseline_noted", score=score))]
+                + clinician_advice(self.services, score) + self.question(user))
 
     def _hamstring(self, user: User, intent: Intent) -> list[Reply] | None:
         if intent.verb != "ham" or intent.arg not in ("ok", "tight", "nerve"):
             return None
-        self.s.store.update_user(user.id, hamstring=intent.arg)
+        self.services.store.update_user(user.id, hamstring=intent.arg)
         self._set(user, REMIND_TIME)
-        return [Reply(self.t(f"onboarding.ham_{intent.arg}"))] + self.question(user)
+        return [Reply(self.texts(f"onboarding.ham_{intent.arg}"))] + self.question(user)
 
     def _remind_time(self, user: User, intent: Intent) -> list[Reply] | None:
         if intent.verb == "rt" and intent.arg == "none" or intent.verb == "no":
-            self.s.store.update_user(user.id, reminders_on=0, reminder_time=None)
-            return [Reply(self.t("onboarding.no_reminders"))] + self._finish(user)
+            self.services.store.update_user(user.id, reminders_on=0, reminder_time=None)
+            return [Reply(self.texts("onboarding.no_reminders"))] + self._finish(user)
         text = intent.arg if intent.verb in ("rt", "text") else intent.raw
         if intent.verb == "rt" and len(text) == 4:
             text = f"{text[:2]}:{text[2:]}"
         at = localtime.parse_time_of_day(text) if text else None
         if at is None:
             if intent.verb in ("text", "number", "rt"):
-                return [Reply(self.t("onboarding.remind_time_again"))] + self.question(user)
+                return [Reply(self.texts("onboarding.remind_time_again"))] + self.question(user)
             return None
-        self.s.store.update_user(user.id, reminder_time=at.strftime("%H:%M"))
+        self.services.store.update_user(user.id, reminder_time=at.strftime("%H:%M"))
         self._set(user, REMIND_ZONE)
         return self.question(user)
 
@@ -140,35 +141,34 @@ class Onboarding:
             return None
         zone = localtime.parse_timezone(intent.raw)
         if zone is None:
-            return [Reply(self.t("onboarding.remind_zone_again"))]
-        self.s.store.update_user(user.id, timezone=zone, reminders_on=1)
-        return self._finish(self.s.store.user_by_id(user.id))
+            return [Reply(self.texts("onboarding.remind_zone_again"))]
+        self.services.store.update_user(user.id, timezone=zone, reminders_on=1)
+        return self._finish(self.services.store.user_by_id(user.id))
 
     def _finish(self, user: User) -> list[Reply]:
-        from bot.workout.session import estimated_minutes, todays_plan  # avoid an import cycle at load
 
-        self.s.store.init_stages(user.id, [e.id for e in self.s.programme.exercises],
-                                 self.s.clock.now())
+        self.services.store.init_stages(user.id, [e.id for e in self.services.programme.exercises],
+                                 self.services.clock.now())
         self._set(user, READY)
-        user = self.s.store.user_by_id(user.id)
+        user = self.services.store.user_by_id(user.id)
         if user.reminders_on and user.reminder_time and user.timezone:
-            reminder = self.t("onboarding.reminder_summary", time=user.reminder_time,
+            reminder = self.texts("onboarding.reminder_summary", time=user.reminder_time,
                               zone=user.timezone)
         else:
-            reminder = self.t("onboarding.reminders_off")
-        minutes = estimated_minutes(self.s, todays_plan(self.s, user))
-        return [Reply(self.t("onboarding.done", reminder=reminder, minutes=minutes),
-                      (Choice(self.t("buttons.start_session"), button("session")),
-                       Choice(self.t("buttons.help"), button("help"))))]
+            reminder = self.texts("onboarding.reminders_off")
+        minutes = estimated_minutes(self.services, todays_plan(self.services, user))
+        return [Reply(self.texts("onboarding.done", reminder=reminder, minutes=minutes),
+                      (Choice(self.texts("buttons.start_session"), button("session")),
+                       Choice(self.texts("buttons.help"), button("help"))))]
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _set(self, user: User, state: str) -> None:
-        self.s.store.set_state(user.id, state)
+        self.services.store.set_state(user.id, state)
         user.state = state
 
     def _answers(self, user: User) -> dict[str, bool]:
-        row = self.s.store.db["users"].get(user.id)
+        row = self.services.store.db["users"].get(user.id)
         try:
             data = json.loads(row["screen_answers"] or "{}")
         except ValueError:
@@ -180,7 +180,7 @@ class Onboarding:
         out = []
         for label_key, action in pairs:
             verb, _, arg = action.partition(":")
-            out.append(Choice(self.t(f"buttons.{label_key}"), button(verb, arg, tag)))
+            out.append(Choice(self.texts(f"buttons.{label_key}"), button(verb, arg, tag)))
         return tuple(out)
 
     def _pain_buttons(self, state: str) -> tuple[Choice, ...]:

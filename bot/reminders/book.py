@@ -7,7 +7,7 @@
 a second claim of the same slot, after a crash or a race, finds the row and sends nothing.
 `morning_checks` keeps the next-morning pain questions and answers.
 
-Every table has a `user_id` column, so erasing a person's data (bot/personal_data.py) removes
+Every table has a `user_id` column, so erasing a person's data (bot/data/personal.py) removes
 their schedule too. Plain SQL statements run inside SAVEPOINTs here, because sqlite-utils'
 table helpers commit on their own and would split a transaction.
 """

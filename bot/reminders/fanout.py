@@ -1,13 +1,13 @@
 """The fan-out: sends every reminder due now, in due order, within the platforms' budgets.
 
-The reminder service (bot/reminders.py) finds the due rows and wakes up; this sends them. Several
+The reminder service (bot/reminders/service.py) finds the due rows and wakes up; this sends them. Several
 workers share one queue of rows (a platform's latency, not only its budget, limits a single
 sender); a FIFO turnstile makes sends start in due order. For each row it decides, from the
 person's users row as it is at that moment: send, log without sending (missed after downtime,
 not in the programme, training already), drop (gone, or reminders off), or try later (a
 snooze during a workout).
 
-Never doubled: the claim (log the slot and move the row on, bot/reminder_book.py) is taken only
+Never doubled: the claim (log the slot and move the row on, bot/reminders/book.py) is taken only
 once Delivery has room, with no await between it and the send, so a crash can lose at most the
 reminders in flight at that instant, never send one twice.
 """

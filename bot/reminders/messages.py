@@ -2,7 +2,7 @@
 
 The reminder greets by the programme's progress ("Day 6 of your programme: Side plank is at
 "Knees down, 30 s holds" today"). After a workout day it first asks this morning's back pain
-(bot/morning.py). Snooze and skip buttons carry the local day they belong to, so a press on
+(bot/reminders/morning.py). Snooze and skip buttons carry the local day they belong to, so a press on
 yesterday's reminder is answered as passed instead of snoozing today.
 """
 from __future__ import annotations

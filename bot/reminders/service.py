@@ -1,10 +1,10 @@
 """Morning reminders: scheduled in each person's local time, none lost and none doubled.
 
 The database is the schedule. Each person has a row per kind ("daily", "snooze", "weekly")
-with the UTC instant it is next due (bot/reminder_book.py), computed with the DST rules of
+with the UTC instant it is next due (bot/reminders/book.py), computed with the DST rules of
 `localtime.next_occurrence`. One APScheduler job, on the running loop, wakes the service at the
 earliest due instant (converted from the bot's scaled clock to real time, so --time-scale
-applies); the wake-up starts a fan-out (bot/fanout.py) that sends everything due, in due
+applies); the wake-up starts a fan-out (bot/reminders/fanout.py) that sends everything due, in due
 order, through Delivery's rate budget, and re-arms the job. Nothing blocks the loop: the fan-out
 is a task and every wait is an await.
 

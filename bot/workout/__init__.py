@@ -1,0 +1,3 @@
+"""A workout: today's plan at the person's stages and the running session (session.py), the
+deadline-based interval timers (timers.py), the rules that move exercises up and down their
+ladders (progression.py), and the advice any high pain score brings (pain.py)."""

@@ -64,8 +64,8 @@ class WorkoutSession:
 
     def __init__(self, services: Services, user: User, workout_id: int, position: Position,
                  on_finish: Callable[[WorkoutSession, str], Awaitable[None]]) -> None:
-        self.s = services
-        self.t = services.texts
+        self.services = services
+        self.texts = services.texts
         self.user = user
         self.workout_id = workout_id
         self.position = position
@@ -116,11 +116,11 @@ class WorkoutSession:
             await self._say(self._exercise_card(number, exercise, stage))
         if self.stopping:  # "stop" said while the card was on its way
             return STOPPED
-        phases = phases_for(stage.plan, self.s.programme.rules)
+        phases = phases_for(stage.plan, self.services.programme.rules)
         runner = PhaseRunner(
-            self.s.clock, phases,
+            self.services.clock, phases,
             on_phase=lambda i, p, planned: self._on_phase(exercise, stage, i, p, planned),
-            on_tick=self._on_tick if self.s.delivery.can_edit(self.user.key) else None,
+            on_tick=self._on_tick if self.services.delivery.can_edit(self.user.key) else None,
             start_index=min(self.position.phase, len(phases) - 1))
         if self._pending_skip:
             runner.skip()
@@ -140,40 +140,40 @@ class WorkoutSession:
 
     async def _record(self, exercise: Exercise, stage: Stage, result: str) -> None:
         """Keep the outcome, then move the saved position on, so nothing counts twice."""
-        now = self.s.clock.now()
+        now = self.services.clock.now()
         stage_index = exercise.stages.index(stage)
         if result == DONE:
-            self.s.store.record_exercise(self.workout_id, exercise.id, stage_index, "done", now)
+            self.services.store.record_exercise(self.workout_id, exercise.id, stage_index, "done", now)
             self.position.done.append(exercise.id)
-            await self._say(Reply(self.t("workout.exercise_done", name=exercise.name)))
+            await self._say(Reply(self.texts("workout.exercise_done", name=exercise.name)))
         elif result == SKIPPED:
-            self.s.store.record_exercise(self.workout_id, exercise.id, stage_index, "skipped", now)
+            self.services.store.record_exercise(self.workout_id, exercise.id, stage_index, "skipped", now)
             self.position.skipped.append(exercise.id)
-            await self._say(Reply(self.t("workout.exercise_skipped", name=exercise.name)))
+            await self._say(Reply(self.texts("workout.exercise_skipped", name=exercise.name)))
         if result in (DONE, SKIPPED):
             self.position.exercise += 1
             self.position.phase = 0
-            self.s.store.save_position(self.workout_id, asdict(self.position))
+            self.services.store.save_position(self.workout_id, asdict(self.position))
 
     async def _on_phase(self, exercise: Exercise, stage: Stage, index: int, phase: Phase,
                         planned: float) -> None:
         self.position.phase = index
-        self.s.store.save_position(self.workout_id, asdict(self.position))
+        self.services.store.save_position(self.workout_id, asdict(self.position))
         self.changed.set()
         await self._say(Reply(self._cue_text(exercise, stage.plan, phase),
                               self._controls(phase), slot=SLOT, kind="cue"))
         if self.on_cue is not None:
-            self.on_cue(planned, self.s.clock.monotonic())
+            self.on_cue(planned, self.services.clock.monotonic())
 
     async def _on_tick(self, phase: Phase, seconds_left: int, next_cue: float) -> None:
         label = {WORK: "workout.countdown_move" if phase.mode == "move"
                  else "workout.countdown_hold"}.get(phase.kind, "workout.countdown_rest")
-        reply = Reply(self.t("workout.countdown", label=self.t(label), seconds=seconds_left),
+        reply = Reply(self.texts("workout.countdown", label=self.texts(label), seconds=seconds_left),
                       self._controls(phase), slot=SLOT, edit=True, kind="countdown")
-        await self.s.delivery.try_send(self.user.key, reply, not_after=next_cue)
+        await self.services.delivery.try_send(self.user.key, reply, not_after=next_cue)
 
     async def _say(self, reply: Reply) -> None:
-        await self.s.delivery.send(self.user.key, reply)
+        await self.services.delivery.send(self.user.key, reply)
 
     # -- the person's controls ----------------------------------------------------------------
 
@@ -240,7 +240,7 @@ class WorkoutSession:
     # -- texts --------------------------------------------------------------------------------
 
     def _controls(self, phase: Phase) -> tuple[Choice, ...]:
-        t, tag = self.t, self.tag
+        t, tag = self.texts, self.tag
         if phase.kind == PACED:  # no timer runs during a set at the person's own pace
             keys = [("done", "done"), ("skip", "skip"), ("stop", "stop")]
         else:
@@ -251,7 +251,7 @@ class WorkoutSession:
         return tuple(Choice(t(f"buttons.{k}"), button(v, tag=tag)) for k, v in keys)
 
     def _exercise_card(self, number: int, exercise: Exercise, stage: Stage) -> Reply:
-        t = self.t
+        t = self.texts
         text = t("workout.exercise", number=number, total=len(self.plan), name=exercise.name,
                  stage=stage.name, purpose=exercise.purpose,
                  steps="\n".join(f"{i}. {s}" for i, s in enumerate(exercise.steps, 1)),
@@ -260,7 +260,7 @@ class WorkoutSession:
         return Reply(text)
 
     def _cue_text(self, exercise: Exercise, plan: TimerPlan, phase: Phase) -> str:
-        t = self.t
+        t = self.texts
         side = _side_label(t, plan, phase.side)
         side_part = t("workout.side_suffix", side=side) if side else ""
         set_part = t("workout.set_suffix", set=phase.set, sets=phase.sets) if phase.sets > 1 else ""
