@@ -34,11 +34,23 @@ MAX_PAIN = 10
 # Ids end up in button payloads (<= 64 bytes) and in the database, so keep them short and plain.
 _ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
-_EXERCISE_FIELDS = ("id", "block", "name", "purpose", "steps", "cues", "avoid", "stage")
-_STAGE_FIELDS = (
-    "id", "name", "how", "mode", "work_s", "reps", "rest_s", "sets", "set_rest_s", "sides",
+_EXERCISE_FIELDS = (
+    "id", "block", "name", "purpose", "steps", "cues", "avoid", "form_question", "form_work_on",
+    "stage",
 )
-_STAGE_OPTIONAL_FIELDS = ("side_labels",)
+_EXERCISE_OPTIONAL_FIELDS = ("nerve_reminder", "nerve_hold_gentlest")
+_TIMER_FIELDS = ("mode", "work_s", "reps", "rest_s", "sets", "set_rest_s", "sides")
+# The timer numbers an `our_choice` list may name: the ones a programme could have given.
+_TIMER_NUMBERS = ("work_s", "reps", "rest_s", "sets", "set_rest_s")
+_STAGE_FIELDS = ("id", "name", "how", "props", *_TIMER_FIELDS)
+# A stage sets its own texts only where it differs from its exercise (see exercises.toml).
+_STAGE_TEXT_FIELDS = ("steps", "cues", "avoid", "form_question", "form_work_on")
+_STAGE_OPTIONAL_FIELDS = ("side_labels", *_STAGE_TEXT_FIELDS, "our_choice")
+_PROP_FIELDS = ("name", "words")
+_PROP_OPTIONAL_FIELDS = ("adds_load",)
+_WARMUP_FIELDS = ("id", "name", "purpose", "move")
+_MOVE_FIELDS = ("id", "name", "how", "cues", "props", *_TIMER_FIELDS)
+_MOVE_OPTIONAL_FIELDS = ("side_labels", "our_choice")
 
 
 class ContentError(Exception):
@@ -65,13 +77,47 @@ class TimerPlan:
 
 
 @dataclass(frozen=True)
+class Prop:
+    """Something a stage uses (a belt, a weight...), and the words that name it in a text.
+
+    The words let a test prove no stage's text mentions a prop that stage does not use.
+    """
+
+    id: str
+    name: str
+    words: tuple[str, ...]
+    adds_load: bool
+
+
+@dataclass(frozen=True)
+class FormCheck:
+    """The form that must hold before a stage may move up: one short question, and what to
+    practise when the answer is "Mostly" or "Not yet"."""
+
+    question: str
+    work_on: str
+
+
+@dataclass(frozen=True)
 class Stage:
-    """One rung of an exercise's ladder: what changes at this level, and how it is timed."""
+    """One rung of an exercise's ladder: what changes at this level, how it is timed, and the
+    instructions as they read at this level (the exercise's, unless this stage sets its own).
+
+    loaded: the stage uses a prop that adds load (a weight), so its form is always checked.
+    our_choice: timer fields whose numbers the programme does not give (see README).
+    """
 
     id: str
     name: str
     how: str
     plan: TimerPlan
+    steps: tuple[str, ...]
+    cues: tuple[str, ...]
+    avoid: tuple[str, ...]
+    props: tuple[str, ...]
+    form: FormCheck
+    loaded: bool
+    our_choice: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -86,6 +132,11 @@ class Exercise:
     cues: tuple[str, ...]
     avoid: tuple[str, ...]
     stages: tuple[Stage, ...]
+    form: FormCheck
+    # Someone who reported nerve signs (the calf zinging) hears a reminder at this exercise,
+    # and with nerve_hold_gentlest it stays at its first stage until they say the signs are gone.
+    nerve_reminder: bool = False
+    nerve_hold_gentlest: bool = False
 
     def stage_at(self, index: int) -> Stage:
         """The stage a stored index points at, clamped: a ladder shortened in content since
@@ -94,10 +145,37 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class WarmupMove:
+    """One easy movement of the warm-up, timed like an exercise stage."""
+
+    id: str
+    name: str
+    how: str
+    cues: tuple[str, ...]
+    props: tuple[str, ...]
+    plan: TimerPlan
+    our_choice: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """The warm-up that opens every session: its moves run one after another, in file order."""
+
+    id: str
+    name: str
+    purpose: str
+    moves: tuple[WarmupMove, ...]
+
+
+@dataclass(frozen=True)
 class Rules:
-    """Thresholds for moving people up and down the ladders, and timer pauses.
+    """Thresholds for moving people up and down the ladders, for acting on pain, and timer pauses.
 
     Pain is on a 0-10 scale. They live in rules.toml so they can be tuned without code changes.
+    stop_for_today_above: pain after a workout above this brings the stop-for-today advice.
+    pause_step_ups_after / pause_window_days: that many such workouts in that many days pause
+    step-ups. no_workout_from: a starting pain at or above this means no workout that day.
+    our_choice: "section.field" for every number the programme does not give.
     """
 
     up_max_pain: int
@@ -109,6 +187,11 @@ class Rules:
     morning_down_rise: int
     switch_s: int
     get_ready_s: int
+    stop_for_today_above: int
+    pause_step_ups_after: int
+    pause_window_days: int
+    no_workout_from: int
+    our_choice: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +201,8 @@ class Programme:
     blocks: tuple[tuple[str, str], ...]
     exercises: tuple[Exercise, ...]
     rules: Rules
+    warmup: Warmup
+    props: tuple[Prop, ...]
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id; KeyError if there is none (e.g. stale stored data)."""
@@ -125,6 +210,13 @@ class Programme:
             if exercise.id == exercise_id:
                 return exercise
         raise KeyError(exercise_id)
+
+    def prop(self, prop_id: str) -> Prop:
+        """The prop with this id (every id a stage names is checked to exist at load)."""
+        for prop in self.props:
+            if prop.id == prop_id:
+                return prop
+        raise KeyError(prop_id)
 
 
 def load_programme(content_dir: Path) -> Programme:
@@ -135,10 +227,10 @@ def load_programme(content_dir: Path) -> Programme:
     content_dir = Path(content_dir)
     rules = _parse_rules(_read_toml(content_dir / RULES_FILE), _Where(str(content_dir / RULES_FILE)))
     exercises_where = _Where(str(content_dir / EXERCISES_FILE))
-    blocks, exercises = _parse_exercises_file(
+    blocks, exercises, warmup, props = _parse_exercises_file(
         _read_toml(content_dir / EXERCISES_FILE), exercises_where
     )
-    return Programme(blocks=blocks, exercises=exercises, rules=rules)
+    return Programme(blocks=blocks, exercises=exercises, rules=rules, warmup=warmup, props=props)
 
 
 def total_seconds(plan: TimerPlan, switch_s: int = 0) -> int | None:
@@ -255,19 +347,137 @@ def _one_of(table: dict[str, Any], field: str, options: tuple[str, ...], where: 
     return value
 
 
+def _flag(table: dict[str, Any], field: str, where: _Where) -> bool:
+    """An optional true/false field; absent means false."""
+    value = table.get(field, False)
+    if not isinstance(value, bool):
+        raise where.error(field, f"must be true or false, got {value!r}")
+    return value
+
+
+def _question(table: dict[str, Any], field: str, where: _Where) -> str:
+    """One question people answer yes / mostly / not yet, so it must read as a question."""
+    value = _text(table, field, where)
+    if not value.endswith("?"):
+        raise where.error(field, f"must be one question ending with '?', got {value!r}")
+    return value
+
+
+def _our_choice(table: dict[str, Any], numbers: tuple[str, ...], where: _Where) -> tuple[str, ...]:
+    """Optional list naming the number fields of this table that are our own choice.
+
+    Only fields that exist here and hold a number may be named, so the list cannot go stale.
+    """
+    if "our_choice" not in table:
+        return ()
+    value = table["our_choice"]
+    if not isinstance(value, list) or not value:
+        raise where.error("our_choice", f"must be a non-empty list of field names, got {value!r}")
+    for name in value:
+        if name not in numbers or name not in table:
+            allowed = ", ".join(field for field in numbers if field in table)
+            raise where.error(
+                "our_choice",
+                f"names {name!r}, which is not a number field here (expected: {allowed})",
+            )
+    if len(set(value)) != len(value):
+        raise where.error("our_choice", f"must not repeat a field, got {value!r}")
+    return tuple(value)
+
+
 # --------------------------------------------------------------------------- exercises.toml
 
 
 def _parse_exercises_file(
     data: dict[str, Any], where: _Where
-) -> tuple[tuple[tuple[str, str], ...], tuple[Exercise, ...]]:
-    """Blocks and exercises, checked against each other and against the required ids."""
-    _check_fields(data, ("blocks", "exercise"), where)
+) -> tuple[tuple[tuple[str, str], ...], tuple[Exercise, ...], Warmup, tuple[Prop, ...]]:
+    """Blocks, props, the warm-up and the exercises, checked against each other and against
+    the required ids."""
+    _check_fields(data, ("blocks", "props", "warmup", "exercise"), where)
     blocks = _parse_blocks(_table(data["blocks"], "blocks", where), where.inside("section 'blocks'"))
-    exercises = _parse_exercise_list(data["exercise"], where)
+    props = _parse_props(_table(data["props"], "props", where), where.inside("section 'props'"))
+    warmup = _parse_warmup(_table(data["warmup"], "warmup", where), props,
+                           where.inside("section 'warmup'"))
+    exercises = _parse_exercise_list(data["exercise"], props, where)
     _check_blocks_used_in_order(blocks, exercises, where)
     _check_required_exercises(exercises, where)
-    return blocks, exercises
+    return blocks, exercises, warmup, tuple(props.values())
+
+
+def _parse_props(table: dict[str, Any], where: _Where) -> dict[str, Prop]:
+    """[props.<id>] tables: a display name, the words that name the prop, and whether it loads."""
+    if not table:
+        raise where.error(None, "must define at least one [props.<id>] table")
+    props: dict[str, Prop] = {}
+    for prop_id, value in table.items():
+        if not _ID_PATTERN.fullmatch(prop_id):
+            raise where.error(None, f"prop id must be a snake_case id, got {prop_id!r}")
+        prop_where = where.inside(f"prop '{prop_id}'")
+        prop_table = _table(value, prop_id, where)
+        _check_fields(prop_table, _PROP_FIELDS, prop_where, optional=_PROP_OPTIONAL_FIELDS)
+        words = _texts(prop_table, "words", prop_where)
+        props[prop_id] = Prop(
+            id=prop_id,
+            name=_text(prop_table, "name", prop_where),
+            words=tuple(word.lower() for word in words),
+            adds_load=_flag(prop_table, "adds_load", prop_where),
+        )
+    return props
+
+
+def _prop_ids(table: dict[str, Any], props: dict[str, Prop], where: _Where) -> tuple[str, ...]:
+    """The required props list of a stage or move: known ids, each once; may be empty."""
+    value = table["props"]
+    if not isinstance(value, list):
+        raise where.error("props", f"must be a list of prop ids (possibly empty), got {value!r}")
+    for prop_id in value:
+        if prop_id not in props:
+            raise where.error(
+                "props", f"names unknown prop {prop_id!r} (known: {', '.join(props)})"
+            )
+    if len(set(value)) != len(value):
+        raise where.error("props", f"must not repeat a prop, got {value!r}")
+    return tuple(value)
+
+
+def _parse_warmup(table: dict[str, Any], props: dict[str, Prop], where: _Where) -> Warmup:
+    """The warm-up: a name, why it helps, and one or more timed moves with unique ids."""
+    _check_fields(table, _WARMUP_FIELDS, where)
+    moves_value = table["move"]
+    if not isinstance(moves_value, list) or not moves_value:
+        raise where.error("move", "must be one or more [[warmup.move]] tables")
+    moves: list[WarmupMove] = []
+    for number, move_table in enumerate(moves_value, start=1):
+        move = _parse_move(_table(move_table, "move", where), number, props, where)
+        if any(earlier.id == move.id for earlier in moves):
+            raise where.error("move", f"ids must be unique, but '{move.id}' appears twice")
+        moves.append(move)
+    return Warmup(
+        id=_identifier(table, "id", where),
+        name=_text(table, "name", where),
+        purpose=_text(table, "purpose", where),
+        moves=tuple(moves),
+    )
+
+
+def _parse_move(
+    table: dict[str, Any], number: int, props: dict[str, Prop], where: _Where
+) -> WarmupMove:
+    move_id = table.get("id")
+    if isinstance(move_id, str) and _ID_PATTERN.fullmatch(move_id):
+        where = where.inside(f"move {number} ('{move_id}')")
+    else:
+        where = where.inside(f"move {number}")
+    _check_fields(table, _MOVE_FIELDS, where, optional=_MOVE_OPTIONAL_FIELDS)
+    return WarmupMove(
+        id=_identifier(table, "id", where),
+        name=_text(table, "name", where),
+        how=_text(table, "how", where),
+        cues=_texts(table, "cues", where),
+        props=_prop_ids(table, props, where),
+        plan=_parse_plan(table, where),
+        our_choice=_our_choice(table, _TIMER_NUMBERS, where),
+    )
 
 
 def _parse_blocks(table: dict[str, Any], where: _Where) -> tuple[tuple[str, str], ...]:
@@ -285,12 +495,12 @@ def _parse_blocks(table: dict[str, Any], where: _Where) -> tuple[tuple[str, str]
     return tuple((block_id, _text(names, block_id, names_where)) for block_id in order)
 
 
-def _parse_exercise_list(value: Any, where: _Where) -> tuple[Exercise, ...]:
+def _parse_exercise_list(value: Any, props: dict[str, Prop], where: _Where) -> tuple[Exercise, ...]:
     if not isinstance(value, list) or not value:
         raise where.error("exercise", "must be one or more [[exercise]] tables")
     exercises: list[Exercise] = []
     for number, table in enumerate(value, start=1):
-        exercise = _parse_exercise(_table(table, "exercise", where), number, where)
+        exercise = _parse_exercise(_table(table, "exercise", where), number, props, where)
         if any(earlier.id == exercise.id for earlier in exercises):
             raise where.error("id", f"must be unique, but exercise '{exercise.id}' appears twice")
         exercises.append(exercise)
@@ -305,28 +515,52 @@ def _exercise_where(table: dict[str, Any], number: int, where: _Where) -> _Where
     return where.inside(f"exercise {number}")
 
 
-def _parse_exercise(table: dict[str, Any], number: int, where: _Where) -> Exercise:
+@dataclass(frozen=True)
+class _StageDefaults:
+    """An exercise's texts, which each of its stages inherits unless it sets its own."""
+
+    steps: tuple[str, ...]
+    cues: tuple[str, ...]
+    avoid: tuple[str, ...]
+    form: FormCheck
+
+
+def _parse_exercise(
+    table: dict[str, Any], number: int, props: dict[str, Prop], where: _Where
+) -> Exercise:
     where = _exercise_where(table, number, where)
-    _check_fields(table, _EXERCISE_FIELDS, where)
+    _check_fields(table, _EXERCISE_FIELDS, where, optional=_EXERCISE_OPTIONAL_FIELDS)
+    defaults = _StageDefaults(
+        steps=_texts(table, "steps", where),
+        cues=_texts(table, "cues", where),
+        avoid=_texts(table, "avoid", where),
+        form=FormCheck(_question(table, "form_question", where),
+                       _text(table, "form_work_on", where)),
+    )
     return Exercise(
         id=_identifier(table, "id", where),
         name=_text(table, "name", where),
         block=_identifier(table, "block", where),
         purpose=_text(table, "purpose", where),
-        steps=_texts(table, "steps", where),
-        cues=_texts(table, "cues", where),
-        avoid=_texts(table, "avoid", where),
-        stages=_parse_stage_list(table["stage"], where),
+        steps=defaults.steps,
+        cues=defaults.cues,
+        avoid=defaults.avoid,
+        stages=_parse_stage_list(table["stage"], defaults, props, where),
+        form=defaults.form,
+        nerve_reminder=_flag(table, "nerve_reminder", where),
+        nerve_hold_gentlest=_flag(table, "nerve_hold_gentlest", where),
     )
 
 
-def _parse_stage_list(value: Any, where: _Where) -> tuple[Stage, ...]:
+def _parse_stage_list(
+    value: Any, defaults: _StageDefaults, props: dict[str, Prop], where: _Where
+) -> tuple[Stage, ...]:
     """At least one stage, ids unique within the exercise, kept in file order (easiest first)."""
     if not isinstance(value, list) or not value:
         raise where.error("stage", "must be one or more [[exercise.stage]] tables")
     stages: list[Stage] = []
     for number, table in enumerate(value, start=1):
-        stage = _parse_stage(_table(table, "stage", where), number, where)
+        stage = _parse_stage(_table(table, "stage", where), number, defaults, props, where)
         if any(earlier.id == stage.id for earlier in stages):
             raise where.error("stage", f"ids must be unique, but '{stage.id}' appears twice")
         stages.append(stage)
@@ -340,14 +574,30 @@ def _stage_where(table: dict[str, Any], number: int, where: _Where) -> _Where:
     return where.inside(f"stage {number}")
 
 
-def _parse_stage(table: dict[str, Any], number: int, where: _Where) -> Stage:
+def _parse_stage(
+    table: dict[str, Any], number: int, defaults: _StageDefaults, props: dict[str, Prop],
+    where: _Where,
+) -> Stage:
     where = _stage_where(table, number, where)
     _check_fields(table, _STAGE_FIELDS, where, optional=_STAGE_OPTIONAL_FIELDS)
+    prop_ids = _prop_ids(table, props, where)
     return Stage(
         id=_identifier(table, "id", where),
         name=_text(table, "name", where),
         how=_text(table, "how", where),
         plan=_parse_plan(table, where),
+        steps=_texts(table, "steps", where) if "steps" in table else defaults.steps,
+        cues=_texts(table, "cues", where) if "cues" in table else defaults.cues,
+        avoid=_texts(table, "avoid", where) if "avoid" in table else defaults.avoid,
+        props=prop_ids,
+        form=FormCheck(
+            _question(table, "form_question", where) if "form_question" in table
+            else defaults.form.question,
+            _text(table, "form_work_on", where) if "form_work_on" in table
+            else defaults.form.work_on,
+        ),
+        loaded=any(props[prop_id].adds_load for prop_id in prop_ids),
+        our_choice=_our_choice(table, _TIMER_NUMBERS, where),
     )
 
 
@@ -431,23 +681,33 @@ def _check_required_exercises(exercises: tuple[Exercise, ...], where: _Where) ->
 # --------------------------------------------------------------------------- rules.toml
 
 
+_RULES_SECTIONS: dict[str, tuple[str, ...]] = {
+    "progression": ("up_max_pain", "up_needs_good_workouts", "hold_max_pain", "down_above_pain",
+                    "see_clinician_pain"),
+    "morning": ("hold_rise", "down_rise"),
+    "pain_limits": ("stop_for_today_above", "pause_step_ups_after", "pause_window_days",
+                    "no_workout_from"),
+    "timers": ("switch_s", "get_ready_s"),
+}
+
+
 def _parse_rules(data: dict[str, Any], where: _Where) -> Rules:
-    """The three sections of rules.toml, each value in range and the thresholds in a sane order."""
-    _check_fields(data, ("progression", "morning", "timers"), where)
+    """The sections of rules.toml, each value in range and the thresholds in a sane order."""
+    _check_fields(data, tuple(_RULES_SECTIONS), where)
+    sections: dict[str, dict[str, Any]] = {}
+    our_choice: list[str] = []
+    for name, fields in _RULES_SECTIONS.items():
+        section = _table(data[name], name, where)
+        section_where = where.inside(f"section '{name}'")
+        _check_fields(section, fields, section_where, optional=("our_choice",))
+        our_choice += [f"{name}.{field}" for field in _our_choice(section, fields, section_where)]
+        sections[name] = section
     progression_where = where.inside("section 'progression'")
     morning_where = where.inside("section 'morning'")
+    limits_where = where.inside("section 'pain_limits'")
     timers_where = where.inside("section 'timers'")
-    progression = _table(data["progression"], "progression", where)
-    morning = _table(data["morning"], "morning", where)
-    timers = _table(data["timers"], "timers", where)
-    _check_fields(
-        progression,
-        ("up_max_pain", "up_needs_good_workouts", "hold_max_pain", "down_above_pain",
-         "see_clinician_pain"),
-        progression_where,
-    )
-    _check_fields(morning, ("hold_rise", "down_rise"), morning_where)
-    _check_fields(timers, ("switch_s", "get_ready_s"), timers_where)
+    progression, morning = sections["progression"], sections["morning"]
+    limits, timers = sections["pain_limits"], sections["timers"]
     rules = Rules(
         up_max_pain=_pain(progression, "up_max_pain", progression_where),
         up_needs_good_workouts=_integer(
@@ -460,8 +720,14 @@ def _parse_rules(data: dict[str, Any], where: _Where) -> Rules:
         morning_down_rise=_pain(morning, "down_rise", morning_where),
         switch_s=_integer(timers, "switch_s", timers_where, minimum=0),
         get_ready_s=_integer(timers, "get_ready_s", timers_where, minimum=0),
+        stop_for_today_above=_pain(limits, "stop_for_today_above", limits_where),
+        pause_step_ups_after=_integer(limits, "pause_step_ups_after", limits_where, minimum=1),
+        pause_window_days=_integer(limits, "pause_window_days", limits_where, minimum=1),
+        no_workout_from=_pain(limits, "no_workout_from", limits_where),
+        our_choice=tuple(our_choice),
     )
     _check_thresholds_ordered(rules, progression_where, morning_where)
+    _check_pain_limits(rules, limits_where)
     return rules
 
 
@@ -500,6 +766,23 @@ def _check_thresholds_ordered(rules: Rules, progression: _Where, morning: _Where
             "down_rise",
             f"must be greater than hold_rise ({rules.morning_hold_rise}), "
             f"got {rules.morning_down_rise}",
+        )
+
+
+def _check_pain_limits(rules: Rules, limits: _Where) -> None:
+    """The stop-for-today advice only comes with a step down (never beside "stay" or "up"), and
+    it must be reachable; a starting pain that would only hold a stage never cancels a workout."""
+    if not rules.hold_max_pain <= rules.stop_for_today_above < MAX_PAIN:
+        raise limits.error(
+            "stop_for_today_above",
+            f"must be from hold_max_pain ({rules.hold_max_pain}) to {MAX_PAIN - 1}, "
+            f"got {rules.stop_for_today_above}",
+        )
+    if rules.no_workout_from <= rules.hold_max_pain:
+        raise limits.error(
+            "no_workout_from",
+            f"must be greater than hold_max_pain ({rules.hold_max_pain}), "
+            f"got {rules.no_workout_from}",
         )
 
 

@@ -27,7 +27,7 @@ async def test_progress_shows_the_ladders_what_it_takes_and_a_chart(ana: Person,
     text = replies[0].text
     assert text.startswith("Your progress: 1 workouts in all, ")
     assert "streak 1 day(s)" in text
-    assert ("• Side plank: Knees down, 10 s holds (1/12)\n"
+    assert ("• Side plank: Knees down, 10 s holds (1/7)\n"
             "   next: Knees down, 20 s holds (after your next comfortable session)") in text
     assert "A comfortable session: pain 3 or less afterwards" in text
 
@@ -35,8 +35,8 @@ async def test_progress_shows_the_ladders_what_it_takes_and_a_chart(ana: Person,
     replies = await ana.says("progress")
     text = replies[0].text
     assert "Your progress: 2 workouts in all" in text
-    assert ("• Side plank: Knees down, 20 s holds (2/12)\n"
-            "   next: Knees down, 30 s holds (after 2 comfortable sessions)") in text
+    assert ("• Side plank: Knees down, 20 s holds (2/7)\n"
+            "   next: Knees down, 25 s holds (after 2 comfortable sessions)") in text
 
     chart = replies[-1]
     assert chart.text == "Pain after workouts, last 8 weeks: ▂▂ (from 2 to 2)"

@@ -10,7 +10,8 @@ from chat import Person
 
 RULES = Rules(up_max_pain=3, up_needs_good_workouts=2, hold_max_pain=5, down_above_pain=5,
               see_clinician_pain=8, morning_hold_rise=1, morning_down_rise=3, switch_s=5,
-              get_ready_s=5)
+              get_ready_s=5, stop_for_today_above=5, pause_step_ups_after=2, pause_window_days=7,
+              no_workout_from=8)
 
 
 def plan(**kw) -> TimerPlan:

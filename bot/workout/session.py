@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.content import Exercise, Stage, TimerPlan
 from bot.intents import button
+from bot.workout.plan_words import plan_line
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.data.store import User
@@ -254,9 +255,9 @@ class WorkoutSession:
         t = self.texts
         text = t("workout.exercise", number=number, total=len(self.plan), name=exercise.name,
                  stage=stage.name, purpose=exercise.purpose,
-                 steps="\n".join(f"{i}. {s}" for i, s in enumerate(exercise.steps, 1)),
-                 stage_how=stage.how, cues=" ".join(exercise.cues), avoid=" ".join(exercise.avoid))
-        text += "\n\n" + t("workout.plan_timed", summary=plan_summary(t, stage.plan))
+                 steps="\n".join(f"{i}. {s}" for i, s in enumerate(stage.steps, 1)),
+                 stage_how=stage.how, cues=" ".join(stage.cues), avoid=" ".join(stage.avoid))
+        text += "\n\n" + t("workout.plan_timed", summary=plan_line(stage.plan, t))
         return Reply(text)
 
     def _cue_text(self, exercise: Exercise, plan: TimerPlan, phase: Phase) -> str:
@@ -288,18 +289,6 @@ def _side_label(t: Any, plan: TimerPlan, side: int) -> str:
     labels = plan.side_labels or (t("workout.side_first"), t("workout.side_second"))
     return labels[side - 1]
 
-
-def plan_summary(t: Any, plan: TimerPlan) -> str:
-    """"10 s hold x 10, 3 s rest, each side" in the person's words."""
-    sides = {"each": t("workout.sides_each"), "alternate": t("workout.sides_alternate")}.get(
-        plan.sides, "")
-    if plan.mode == "paced":
-        return t("workout.summary_paced", reps=plan.reps, sets=plan.sets, rest=plan.set_rest_s,
-                 sides=sides)
-    return t("workout.summary_hold", work=plan.work_s,
-             verb=t("workout.verb_move" if plan.mode == "move" else "workout.verb_hold"),
-             reps=plan.reps, rest=t("workout.rest_part", rest=plan.rest_s) if plan.rest_s else "",
-             sides=sides, sets=t("workout.sets_part", sets=plan.sets) if plan.sets > 1 else "")
 
 
 async def _nothing(session: WorkoutSession, outcome: str) -> None:
