@@ -20,16 +20,17 @@ from types import ModuleType
 
 from dotenv import load_dotenv
 
-from . import mydata, stats, summary
+from . import backup, clock_start, dbfile, mydata, stats, summary
 from .clock import Clock
 from .coach import Coach
 from .content import ContentError, load_programme
+from .dbfile import DatabaseFileError
 from .delivery import Delivery
 from .events import UserKey
 from .reminders import Reminders
 from .screening import load_questions
 from .services import Services
-from .store import Store
+from .store import SCHEMA_VERSION, Store
 from .texts import Texts
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
@@ -43,8 +44,8 @@ def build(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_D
     programme = load_programme(content_dir)
     texts = Texts.load(content_dir)
     questions = load_questions(content_dir)
-    clock = clock or Clock(time_scale)
     store = Store(db)
+    clock = clock or clock_start.scaled_clock(time_scale, store)  # never behind what is stored
     delivery = Delivery(clock)
     services = Services(programme, texts, questions, store, clock, delivery)
     coach = Coach(services)
@@ -96,6 +97,8 @@ def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Na
             module.add_arguments(cmd)
     sub.add_parser("export", parents=[common], help="print every user's data as JSON")
     sub.add_parser("stats", parents=[common], help="print aggregate, anonymous figures")
+    backup.add_arguments(sub.add_parser("backup", parents=[common],
+                                        help="copy the database safely, even while the coach runs"))
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
@@ -109,6 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_noisy_loggers()
+    if args.command == "backup":
+        return backup.command(args.db, args.to)
+    read_only = args.command in ("export", "stats")  # these run beside a coach
+    try:
+        with contextlib.nullcontext() if read_only else dbfile.one_coach(args.db, SCHEMA_VERSION):
+            return run(args, platforms)
+    except DatabaseFileError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
+    """The chosen command on a database this process may use."""
     try:
         coach = build(args.db, args.time_scale, args.content)
     except ContentError as exc:
@@ -173,9 +189,10 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
         finished = [asyncio.create_task(a.finished()) for a in adapters]
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not waiter and task.exception() is not None:
-                log.error("a platform stopped: %r", task.exception())
+        failed = [task.exception() for task in done
+                  if task is not waiter and task.exception() is not None]
+        for error in failed:
+            log.error("a platform stopped: %r", error)
         waiter.cancel()
     finally:
         for adapter in adapters:
@@ -183,7 +200,7 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
                 await adapter.stop()
         await coach.shutdown()
         coach.s.store.close()
-    return 0
+    return 1 if failed else 0  # stopped by an error: say so to whoever started the process
 
 
 class ConfigError(Exception):
