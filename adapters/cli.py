@@ -22,7 +22,9 @@ from dotenv import load_dotenv
 from adapters import platforms as platform_list
 from bot.bootstrap import CONTENT_DIR, build
 from bot.coach import Coach
-from bot.data import stats
+from bot.data import backup, dbfile, stats
+from bot.data.dbfile import DatabaseFileError
+from bot.data.store import SCHEMA_VERSION
 from bot.errors import ConfigError, ContentError
 
 DEFAULT_DB = "backcoach.db"
@@ -53,6 +55,8 @@ def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Na
     sub.add_parser("export", parents=[common], help="print every user's data as JSON")
     sub.add_parser("stats", parents=[common], help="print aggregate, anonymous figures")
     sub.add_parser("routes", parents=[common], help="print where every verb and state goes")
+    backup.add_arguments(sub.add_parser("backup", parents=[common],
+                                        help="copy the database safely, even while the coach runs"))
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
@@ -66,6 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_noisy_loggers()
+    if args.command == "backup":
+        return backup.command(args.db, args.to)
+    read_only = args.command in ("export", "stats", "routes")  # these run beside a coach
+    try:
+        with contextlib.nullcontext() if read_only else dbfile.one_coach(args.db, SCHEMA_VERSION):
+            return run(args, platforms)
+    except DatabaseFileError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
+    """The chosen command on a database this process may use."""
     try:
         coach = build(args.db, args.time_scale, args.content)
     except ContentError as exc:
@@ -133,9 +150,10 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
         finished = [asyncio.create_task(a.finished()) for a in adapters]
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not waiter and task.exception() is not None:
-                log.error("a platform stopped: %r", task.exception())
+        failed = [task.exception() for task in done
+                  if task is not waiter and task.exception() is not None]
+        for error in failed:
+            log.error("a platform stopped: %r", error)
         waiter.cancel()
     finally:
         for adapter in adapters:
@@ -143,4 +161,4 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
                 await adapter.stop()
         await coach.shutdown()
         coach.close()
-    return 0
+    return 1 if failed else 0  # stopped by an error: say so to whoever started the process

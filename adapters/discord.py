@@ -58,6 +58,8 @@ from bot.replies import Choice, Reply
 NAME = PLATFORM = "discord"
 TOKEN_ENV = "DISCORD_TOKEN"
 MASK = "<discord-token>"  # what the logs show instead of the token
+# A bot token: three base64url parts joined by dots (the bot's id, a timestamp, a signature).
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # Loggers that may see the token (discord.py's, and ours, which log what they are given).
 LOGGERS = ("discord", "aiohttp", "asyncio", "adapters", "bot", "backcoach", __name__)
 
@@ -321,6 +323,8 @@ class DiscordAdapter:
         if self._connection is not None and self._connection.done() and not self._stopped.is_set():
             error = None if self._connection.cancelled() else self._connection.exception()
             log.error("the Discord connection ended: %s", explain(error) if error else "closed")
+            if error is not None:  # the process ends with an error, not as if asked to stop
+                raise explain(error)
 
     async def stop(self) -> None:
         """Close the gateway and the HTTP session."""
@@ -594,6 +598,10 @@ def create(coach: Coach, args) -> DiscordAdapter:
         raise ConfigError(f"{TOKEN_ENV} is not set. Create an application at "
                           "https://discord.com/developers/applications, add a bot, and put its "
                           f"token in the environment or in a .env file: {TOKEN_ENV}=...")
+    if not TOKEN_SHAPE.fullmatch(token):  # caught here, before any request carries it
+        raise ConfigError(f"{TOKEN_ENV} cannot be a Discord bot token: those are three parts "
+                          "of letters, digits, '-' or '_' joined by dots, with no 'Bot ' in "
+                          "front. Copy it again from the developer portal (Bot -> Reset Token)")
     guild = os.environ.get("DISCORD_TEST_GUILD", "").strip()
     if guild and not guild.isdigit():
         raise ConfigError("DISCORD_TEST_GUILD must be a server id (a number)")

@@ -15,6 +15,7 @@ import asyncio
 import functools
 import logging
 import os
+import re
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
@@ -44,6 +45,8 @@ TOKEN_ENV = "TELEGRAM_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 MASK = "<telegram-token>"  # what the logs show instead of the token
+# What @BotFather hands out: the bot's number, a colon, then at least 30 URL-safe characters.
+TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]{30,}")
 # Loggers that may see the token: the client logs its URLs, the token in their path.
 LOGGERS = ("httpx", "httpcore", "telegram", "tornado", __name__)
 
@@ -401,5 +404,9 @@ def create(coach: Coach, args) -> TelegramAdapter:
         raise ConfigError(f"{TOKEN_ENV} is not set. Create a bot with @BotFather in Telegram and "
                           f"put its token in the environment or in a .env file: "
                           f"{TOKEN_ENV}=123456:ABC...")
+    if not TOKEN_SHAPE.fullmatch(token):  # caught here, before any request carries it
+        raise ConfigError(f"{TOKEN_ENV} cannot be a Telegram bot token: those are the bot's "
+                          "number, a colon and 30 or more letters, digits, '-' or '_' "
+                          "(123456789:AA...). Copy it again from @BotFather")
     return TelegramAdapter(coach, token, os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
                            webhook=webhook_from_env(dict(os.environ)))

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.coach import Coach
 from bot.content import load_programme, load_questions
 from bot.data.mydata import MyData
+from bot.data.clock_start import scaled_clock
 from bot.data.store import Store
 from bot.delivery import Delivery
 from bot.progress import summary
@@ -39,8 +40,8 @@ def build_app(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTE
     programme = load_programme(content_dir)
     texts = Texts.load(content_dir)
     questions = load_questions(content_dir)
-    clock = clock or Clock(time_scale)
     store = Store(db)
+    clock = clock or scaled_clock(time_scale, store)  # never behind what is stored
     delivery = Delivery(clock)
     services = Services(programme, texts, questions, store, clock, delivery)
     coach = Coach(services)

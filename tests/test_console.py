@@ -43,7 +43,7 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
     assert "Your progress: 1 workouts in all" in out
     # The chart is saved as a PNG and its path printed, under a one-line text sparkline.
     chart = files / "progress.png"
-    assert "Pain after workouts, last 8 weeks: ▂ (2/10)" in out
+    assert "Pain after workouts, last 2 weeks: ▂ (2/10)" in out
     assert f"[progress.png saved to {chart}]" in out
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 

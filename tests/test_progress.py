@@ -39,7 +39,7 @@ async def test_progress_shows_the_ladders_what_it_takes_and_a_chart(ana: Person,
             "   next: Knees down, 25 s holds (after 2 comfortable sessions)") in text
 
     chart = replies[-1]
-    assert chart.text == "Pain after workouts, last 8 weeks: ▂▂ (from 2 to 2)"
+    assert chart.text == "Pain after workouts, last 2 weeks: ▂▂ (from 2 to 2)"  # a newcomer: the minimum span
     assert chart.image is not None
     assert (chart.image.name, chart.image.mime) == ("progress.png", "image/png")
     assert chart.image.data.startswith(PNG)
@@ -77,7 +77,7 @@ async def test_the_chart_of_a_seeded_history_decodes_and_follows_the_data(ana: P
         at = now - timedelta(days=day)
         store.add_pain(user.id, min(10, day // 5), "after", at)
         store.add_pain(user.id, min(10, day // 6), "morning", at + timedelta(hours=14))
-    store.add_pain(user.id, 9, "after", now - timedelta(weeks=12))  # outside the 8 weeks
+    store.add_pain(user.id, 9, "after", now - timedelta(weeks=12))  # her first entry
     store.add_pain(user.id, 7, "adhoc", now - timedelta(days=3))  # not drawn
     store.change_stage(user.id, "side_plank", 0, 1, "up", {"count": 2, "scores": [2, 2]},
                        now - timedelta(days=20), None)
@@ -85,7 +85,9 @@ async def test_the_chart_of_a_seeded_history_decodes_and_follows_the_data(ana: P
                        now - timedelta(days=6), None)
 
     data = chart_input(coach.services, user, now)
-    assert len(data.points) == 20
+    assert len(data.points) == 21  # everything since her first entry, twelve weeks ago
+    assert data.start == now - timedelta(weeks=12)
+    assert data.period == f"since {data.start.day} {data.start:%b}"
     assert {(m.exercise_name, m.direction) for m in data.marks} == {("Side plank", 1),
                                                                       ("Bird dog", -1)}
     assert str(data.now.tzinfo) == "Europe/Berlin"  # days on the axis are the person's days

@@ -76,7 +76,7 @@ async def test_a_good_week_is_summed_up_with_its_trend_changes_and_chart(coach):
         "exercise changed.",
     ]
     chart = summary[1]
-    assert chart.text == "Pain after workouts, last 8 weeks: ▅▄▃▂▂ (from 5 to 1)"
+    assert chart.text == "Pain after workouts, since 1 Mar: ▅▄▃▂▂ (from 5 to 1)"  # she joined then
     assert (chart.image.name, chart.image.mime) == ("weekly-summary.png", "image/png")
     assert imread(io.BytesIO(chart.image.data), format="png").shape[:2] == (450, 800)
 

@@ -432,11 +432,12 @@ def test_missing_token_is_a_config_error_and_the_subcommand_exists(monkeypatch, 
     coach = build(tmp_path / "coach.db")
     with pytest.raises(ConfigError, match="TELEGRAM_TOKEN is not set.*BotFather"):
         tg.create(coach, None)
-    monkeypatch.setenv("TELEGRAM_TOKEN", "1:abc")
+    token = "1:" + "abc" * 10  # the shortest a token can be
+    monkeypatch.setenv("TELEGRAM_TOKEN", token)
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/bot")
     adapter = tg.create(coach, None)
-    assert adapter.app.bot.base_url == "http://127.0.0.1:9/bot1:abc"
-    assert adapter.app.bot.base_file_url == "http://127.0.0.1:9/file/bot1:abc"
+    assert adapter.app.bot.base_url == f"http://127.0.0.1:9/bot{token}"
+    assert adapter.app.bot.base_file_url == f"http://127.0.0.1:9/file/bot{token}"
     with warnings.catch_warnings():  # reading job_queue when there is none warns
         warnings.simplefilter("ignore")
         assert adapter.app.job_queue is None and adapter.webhook is None

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.data import dbfile
 from bot.data import personal as personal_data
 from bot.events import UserKey
 
@@ -96,6 +97,7 @@ def _v2(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)  # the newest schema this code can read and write
 USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
 
 
@@ -139,10 +141,12 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        dbfile.prepare(self.path, SCHEMA_VERSION)  # created 0600; refused before any write
         conn = sqlite3.connect(self.path, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
         if self.path != ":memory:":
             self.db.enable_wal()
+            dbfile.make_private(self.path)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=5000")
@@ -150,6 +154,8 @@ class Store:
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:  # written by a newer coach since prepare() looked
+            raise dbfile.newer_schema(self.path, version, SCHEMA_VERSION)
         for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.db.conn:
                 self.db.execute("BEGIN")
@@ -205,6 +211,12 @@ class Store:
 
     def set_state(self, user_id: int, state: str) -> None:
         self.update_user(user_id, state=state)
+
+    def joined_at(self, user_id: int) -> datetime | None:
+        """When the person first wrote: where their history, and their chart, begins."""
+        row = self.db.conn.execute("select created_at from users where id = ?",
+                                   (user_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def all_users(self) -> list[User]:
         return [_user(r) for r in self.db["users"].rows_where(order_by="id")]

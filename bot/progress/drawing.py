@@ -28,6 +28,7 @@ WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 100  # 800 x 450 px: readable on a phone
 
 _AFTER_COLOR = "#2563eb"  # blue
 _MORNING_COLOR = "#7c3aed"  # violet
+_BASELINE_COLOR = "#64748b"  # slate: a reference, quieter than the data
 _UP_COLOR = "#16a34a"  # green
 _DOWN_COLOR = "#ea580c"  # orange
 _TEXT_COLOR = "#1f2937"
@@ -73,6 +74,7 @@ class ChartLabels:
     down: str = "Stage down"
     y: str = "Pain (0-10)"
     empty: str = "No pain reports yet"
+    baseline: str = "Starting pain"
 
 
 def sparkline(scores: Sequence[int]) -> str:
@@ -90,8 +92,11 @@ def render_progress_chart(
     weeks: int = 8,
     title: str = "Back pain",
     labels: ChartLabels | None = None,
+    start: datetime.datetime | None = None,
+    baseline: int | None = None,
 ) -> bytes:
-    """Render the last `weeks` weeks ending at `now` as PNG bytes (800x450 px).
+    """Render the window from `start` (default: `weeks` weeks before `now`) to `now` as PNG
+    bytes (800x450 px), with the starting pain `baseline` as a dotted reference line.
 
     Points and marks outside the window, and points of any other kind than "after" or
     "morning", are left out. Scores are clamped to 0..10. The title is `labels.title` when
@@ -100,9 +105,13 @@ def render_progress_chart(
     """
     if labels is None:
         labels = ChartLabels(title=title)
-    weeks = max(1, int(weeks))
     end = _wall(now, now)
-    start = end - datetime.timedelta(weeks=weeks)
+    if start is None:
+        weeks = max(1, int(weeks))
+        start = end - datetime.timedelta(weeks=weeks)
+    else:
+        start = min(_wall(start, now), end - datetime.timedelta(days=1))
+        weeks = max(1, math.ceil((end - start) / datetime.timedelta(weeks=1)))
 
     def in_window(at: datetime.datetime) -> bool:
         return start <= at <= end
@@ -137,6 +146,8 @@ def render_progress_chart(
             xs, ys = zip(*values)
             ax.plot(xs, ys, zorder=3, solid_joinstyle="round", **style)
         handles.append(Line2D([], [], label=label, **style))
+    if baseline is not None:
+        _draw_baseline(ax, _clamp_score(baseline), handles, labels)
 
     to_name = _draw_marks(ax, shown_marks, now, handles, labels)
 
@@ -144,8 +155,9 @@ def render_progress_chart(
         ax.text(0.5, 0.5, labels.empty, transform=ax.transAxes, ha="center", va="center",
                 fontsize=15, color=_MUTED_COLOR, zorder=5)
 
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles),
-              frameon=False, fontsize=10, handlelength=2.2, borderaxespad=0.2,
+    columns = _legend_columns(handles)
+    ax.legend(handles=_by_rows(handles, columns), loc="lower left", bbox_to_anchor=(0.0, 1.0),
+              ncols=columns, frameon=False, fontsize=10, handlelength=2.2, borderaxespad=0.2,
               columnspacing=1.6, labelcolor=_TEXT_COLOR)
     fig.suptitle(labels.title.replace("{weeks}", str(weeks)), fontsize=15, fontweight="bold",
                  color=_TEXT_COLOR, x=0.02, ha="left")
@@ -177,6 +189,26 @@ def _style_axes(ax, labels: ChartLabels, start, end, weeks: int) -> None:
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_color("#9ca3af")
     ax.set_facecolor("white")
+
+
+def _legend_columns(handles: list[Line2D]) -> int:
+    """One row while it fits the width (four entries); with the starting pain too, the lines
+    on the first row and the stage marks on a second."""
+    return len(handles) if len(handles) <= 4 else 3
+
+
+def _by_rows(handles: list[Line2D], columns: int) -> list[Line2D]:
+    """matplotlib fills a legend column by column; this order makes it read row by row."""
+    rows = math.ceil(len(handles) / columns)
+    return [handles[row * columns + column] for column in range(columns) for row in range(rows)
+            if row * columns + column < len(handles)]
+
+
+def _draw_baseline(ax, score: int, handles: list[Line2D], labels: ChartLabels) -> None:
+    """The pain the person started with, across the whole window: is today better than that?"""
+    style = dict(color=_BASELINE_COLOR, linewidth=1.4, linestyle=(0, (1.5, 2.5)))
+    ax.axhline(score, zorder=2, **style)
+    handles.append(Line2D([], [], label=f"{labels.baseline} ({score})", **style))
 
 
 def _draw_marks(ax, marks: Sequence[StageMark], now, handles: list[Line2D],
