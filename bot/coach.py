@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WORKOUT, PAIN_AFTER, INTERRUPTED = "workout", "pain_after", "interrupted"
 WORKOUT_CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "stop", "done"})
+SMALL_TALK = frozenset({"hello", "thanks", "bye"})
 
 # Extra routes later features plug in (settings, export, ...): verb -> handler(user, intent).
 Route = Callable[[User, Intent], Awaitable[list[Reply]]]
@@ -148,6 +149,9 @@ class Coach:
             return await self.routes[intent.verb](user, intent)
         if user.state == "new":
             return self.onboarding.begin(user)
+        if intent.verb in SMALL_TALK or (intent.verb == "quit"
+                                         and user.state not in (WORKOUT, INTERRUPTED)):
+            return self._small_talk(user, intent.verb)
         if is_onboarding(user.state):
             return self._onboarding(user, intent)
         if intent.verb == "help":
@@ -205,6 +209,18 @@ class Coach:
             return [Reply(self.t("menu.help"), self.menu().choices)]
         return [Reply(self.t("menu.help"))] + self.prompt(user)
 
+    def _small_talk(self, user: User, verb: str) -> list[Reply]:
+        """Hello, thanks and bye get one kind line; a question still open is asked again, and
+        a hello between workouts comes with the menu."""
+        name = f", {user.name}" if user.name else ""
+        key = {"hello": "chat.hello", "thanks": "chat.thanks"}.get(verb, "chat.bye")
+        if user.state == WORKOUT:
+            key = "chat.bye_workout" if key == "chat.bye" else key
+            return [Reply(self.t(key, name=name))]
+        if user.state == READY and verb != "hello":
+            return [Reply(self.t(key, name=name))]
+        return [Reply(self.t(key, name=name))] + self.prompt(user)
+
     def _unknown(self, user: User, hint_key: str) -> list[Reply]:
         return [Reply(self.t("menu.unknown", hint=self.t(hint_key)))] + self.prompt(user)
 
@@ -242,7 +258,7 @@ class Coach:
         if verb == "start":
             name = f", {user.name}" if user.name else ""
             return [Reply(self.t("menu.welcome_back", name=name)), self.menu()]
-        if verb in WORKOUT_CONTROLS:
+        if verb in WORKOUT_CONTROLS or verb == "next":
             return [Reply(self.t("workout.nothing_running")), self.menu()]
         return self._unknown(user, "hints.ready")
 
@@ -278,6 +294,10 @@ class Coach:
             user.state = INTERRUPTED
             return self._interrupted_question(user)
         verb = intent.verb
+        if verb == "next":  # a set at one's own pace ends; otherwise, as before, the exercise
+            verb = "done" if session.waiting_for_person else "skip"
+        if verb == "quit":  # as before "quit" became its own verb; the terminal may keep it
+            verb = "stop"
         if verb in WORKOUT_CONTROLS:
             key = session.control(verb)
             return [Reply(self.t(key, seconds=10))] if key else []
@@ -408,7 +428,7 @@ class Coach:
             self.s.store.set_state(user.id, WORKOUT)
             self._begin_session(user, row["id"], position)
             return [Reply(self.t("workout.resumed"))]
-        if intent.verb in ("finish_now", "stop", "no", "done"):
+        if intent.verb in ("finish_now", "stop", "quit", "no", "done"):
             self.s.store.set_workout_status(row["id"], "stopped", self.s.clock.now())
             self.s.store.set_state(user.id, PAIN_AFTER)
             return [Reply(self.t("workout.stopped")),
