@@ -48,7 +48,7 @@ from .catalogue import Catalogue, load
 from .words import BREAK, Words, split
 
 __all__ = ["Reading", "split", "whole", "sentence", "find_time", "find_place", "use_content",
-           "catalogue"]
+           "current_catalogue"]
 
 DEFAULT_CONTENT = Path(__file__).resolve().parent.parent.parent / "content"
 _content = [DEFAULT_CONTENT]
@@ -72,19 +72,19 @@ class _Candidate:
 def use_content(content_dir: Path) -> None:
     """Read phrases from another content folder (the app's --content); checked at once."""
     _content[0] = Path(content_dir)
-    catalogue.cache_clear()
-    catalogue()
+    current_catalogue.cache_clear()
+    current_catalogue()
 
 
 @functools.cache
-def catalogue() -> Catalogue:
+def current_catalogue() -> Catalogue:
     """The phrase catalogue, loaded once."""
     return load(_content[0])
 
 
 def whole(words: Words, norm: str = "") -> Reading | None:
     """The message is exactly a catalogue phrase ("I'm done!", "?")."""
-    cat = catalogue()
+    cat = current_catalogue()
     phrase = cat.whole.get(words.key) or (cat.whole.get(norm) if norm else None)
     if phrase is None:
         return None
@@ -93,7 +93,7 @@ def whole(words: Words, norm: str = "") -> Reading | None:
 
 def sentence(words: Words) -> Reading | None:
     """A phrase, number, time or place inside a longer message; None when nothing fits."""
-    cat = catalogue()
+    cat = current_catalogue()
     setting = when_where.reminder_time(cat, words) or when_where.place(cat, words)
     if setting is not None:
         return Reading("settings", setting)
@@ -117,7 +117,7 @@ def find_place(text: str) -> str | None:
     """An IANA zone for a place in `text` ("I'm in New York now", "berlin please"), else None:
     for a step that asks for a place and gets a sentence."""
     words = split(text)
-    found = when_where.place(catalogue(), words)
+    found = when_where.place(current_catalogue(), words)
     if found is not None:
         return localtime.parse_timezone(found.removeprefix("zone "))
     return when_where.zone_of(words.plain[:when_where.LONGEST_PLACE])

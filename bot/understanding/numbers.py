@@ -57,7 +57,8 @@ def _score_at(cat: Catalogue, tokens: tuple[str, ...], index: int, token: str,
     elif is_number(token) and len(token) <= 3:
         value, vague = int(token), False
     elif token in cat.number_words:
-        if not (explicit or before in cat.frames or len(tokens) == 1):
+        said = next((t for t in reversed(tokens[:index]) if t != BREAK), BREAK)  # "pain: four"
+        if not (explicit or said in cat.frames or len(tokens) == 1):
             return None
         value, vague = cat.number_words[token], False
     elif _is_decimal(token):
