@@ -20,7 +20,7 @@ from types import ModuleType
 
 from dotenv import load_dotenv
 
-from . import mydata, stats, summary
+from . import mydata, stats, summary, understanding
 from .clock import Clock
 from .coach import Coach
 from .content import ContentError, load_programme
@@ -43,6 +43,7 @@ def build(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_D
     programme = load_programme(content_dir)
     texts = Texts.load(content_dir)
     questions = load_questions(content_dir)
+    understanding.use_content(content_dir)  # phrases people type: checked now, not mid-chat
     clock = clock or Clock(time_scale)
     store = Store(db)
     delivery = Delivery(clock)

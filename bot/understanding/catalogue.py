@@ -41,7 +41,8 @@ class Catalogue:
 
     source: str
     whole: dict[str, Phrase] = field(default_factory=dict)  # whole-message key -> phrase
-    starts: dict[str, list[Phrase]] = field(default_factory=dict)  # first token -> phrases
+    singles: dict[str, list[Phrase]] = field(default_factory=dict)  # one-word phrases by word
+    pairs: dict[tuple[str, str], list[Phrase]] = field(default_factory=dict)  # by first 2 words
     vocabulary: frozenset[str] = frozenset()
     near: dict[int, tuple[str, ...]] = field(default_factory=dict)  # typo correction: by length
     keep: frozenset[str] = frozenset()
@@ -64,8 +65,7 @@ class Catalogue:
     morning: frozenset[str] = frozenset()
     evening: frozenset[str] = frozenset()
     before_hour: frozenset[str] = frozenset()
-    place_sure: tuple[tuple[str, ...], ...] = ()
-    place_maybe: tuple[tuple[str, ...], ...] = ()
+    places: dict[str, list[tuple[tuple[str, ...], bool]]] = field(default_factory=dict)
     place_until: frozenset[str] = frozenset()
     verbs: frozenset[str] = frozenset()
     ranks: dict[str, int] = field(default_factory=dict)
@@ -111,8 +111,10 @@ def build(data: dict[str, Any], source: str) -> Catalogue:
     cat.morning = _word_set(times, "morning", source)
     cat.evening = _word_set(times, "evening", source)
     cat.before_hour = _word_set(times, "before_hour", source)
-    cat.place_sure = tuple(phrase_tokens(p) for p in _words(place, "sure", source))
-    cat.place_maybe = tuple(phrase_tokens(p) for p in _words(place, "maybe", source))
+    for key, sure in (("sure", True), ("maybe", False)):  # by first word: (cue, sure)
+        for cue in _words(place, key, source):
+            tokens = phrase_tokens(cue)
+            cat.places.setdefault(tokens[0], []).append((tokens, sure))
     cat.place_until = _word_set(place, "until", source)
     _index_vocabulary(cat)
     return cat
@@ -120,7 +122,8 @@ def build(data: dict[str, Any], source: str) -> Catalogue:
 
 def _add_intents(cat: Catalogue, intents: dict[str, Any]) -> None:
     owner: dict[tuple[str, ...], Phrase] = {}
-    starts: dict[str, list[Phrase]] = defaultdict(list)
+    singles: dict[str, list[Phrase]] = defaultdict(list)
+    pairs: dict[tuple[str, str], list[Phrase]] = defaultdict(list)
     for verb, table in intents.items():
         where = f"{cat.source}: [intent.{verb}]"
         if not isinstance(table, dict) or set(table) - _INTENT_KEYS:
@@ -136,11 +139,11 @@ def _add_intents(cat: Catalogue, intents: dict[str, Any]) -> None:
             _claim(cat, owner, tokens, phrase, text, where)
             raw_key = " ".join(text.lower().split())
             cat.whole.setdefault(raw_key, phrase)  # "?" has no word tokens
-            if not alone and tokens:
-                starts[tokens[0]].append(phrase)
-    for phrases in starts.values():
-        phrases.sort(key=lambda p: -len(p.tokens))
-    cat.starts = dict(starts)
+            if not alone and len(tokens) == 1:
+                singles[tokens[0]].append(phrase)
+            elif not alone and tokens:
+                pairs[tokens[0], tokens[1]].append(phrase)
+    cat.singles, cat.pairs = dict(singles), dict(pairs)
     cat.verbs = frozenset(intents)
 
 

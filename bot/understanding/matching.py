@@ -54,7 +54,7 @@ def find(cat: Catalogue, tokens: tuple[str, ...]) -> list[Found]:
     for start, token in enumerate(tokens):
         if token == BREAK:
             continue
-        for phrase in _starting_with(cat, token):
+        for phrase in _starting_at(cat, tokens, start):
             end = start + len(phrase.tokens)
             if end <= len(tokens) and _same(phrase.tokens, tokens[start:end], cat):
                 found.append(Found(phrase, start, end))
@@ -62,13 +62,24 @@ def find(cat: Catalogue, tokens: tuple[str, ...]) -> list[Found]:
     return [Found(f.phrase, f.start, f.end, _negated(cat, tokens, f)) for f in found]
 
 
-def _starting_with(cat: Catalogue, token: str) -> list[Phrase]:
-    phrases = cat.starts.get(token, [])
-    if is_number(token) or token in cat.number_words:
-        phrases = phrases + cat.starts.get(NUMBER, [])
-    elif token.startswith("+") and is_number(token[1:]):
-        phrases = phrases + cat.starts.get(PLUS_NUMBER, [])
+def _starting_at(cat: Catalogue, tokens: tuple[str, ...], start: int) -> list[Phrase]:
+    """The phrases that may start here, by their first two words (numbers as "#", "+#")."""
+    firsts = _shapes(cat, tokens[start])
+    phrases = [p for first in firsts for p in cat.singles.get(first, ())]
+    if start + 1 < len(tokens):
+        seconds = _shapes(cat, tokens[start + 1])
+        phrases += [p for first in firsts for second in seconds
+                    for p in cat.pairs.get((first, second), ())]
     return phrases
+
+
+def _shapes(cat: Catalogue, token: str) -> tuple[str, ...]:
+    """A token as the catalogue may write it: itself, and "#" or "+#" for a number."""
+    if is_number(token) or token in cat.number_words:
+        return (token, NUMBER)
+    if token.startswith("+") and is_number(token[1:]):
+        return (token, PLUS_NUMBER)
+    return (token,)
 
 
 def _same(pattern: tuple[str, ...], tokens: tuple[str, ...], cat: Catalogue) -> bool:

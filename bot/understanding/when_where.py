@@ -60,26 +60,19 @@ def place(cat: Catalogue, words: Words) -> str | None:
     """"zone Europe/Berlin" after "I moved to berlin"; after a sure cue an unknown place is
     kept as typed ("zone atlantis") so the settings can say they don't know it."""
     tokens = words.tokens
-    for cues, sure in ((cat.place_sure, True), (cat.place_maybe, False)):
-        for cue in cues:
-            start = _find(tokens, cue)
-            if start is None:
+    unknown = None
+    for start, token in enumerate(tokens):
+        for cue, sure in cat.places.get(token, ()):
+            end = start + len(cue)
+            if tokens[start:end] != cue:
                 continue
-            name = _place_words(cat, tokens[start + len(cue):])
+            name = _place_words(cat, tokens[end:])
             zone = zone_of(name)
             if zone is not None:
                 return f"zone {zone}"
-            if sure and name:
-                return "zone " + " ".join(name)
-    return None
-
-
-def _find(tokens: tuple[str, ...], cue: tuple[str, ...]) -> int | None:
-    size = len(cue)
-    for start in range(len(tokens) - size + 1):
-        if tokens[start:start + size] == cue:
-            return start
-    return None
+            if sure and name and unknown is None:
+                unknown = "zone " + " ".join(name)
+    return unknown
 
 
 def _place_words(cat: Catalogue, after: tuple[str, ...]) -> tuple[str, ...]:
