@@ -298,6 +298,8 @@ class Coach:
             verb = "done" if session.waiting_for_person else "skip"
         if verb == "quit":  # as before "quit" became its own verb; the terminal may keep it
             verb = "stop"
+        if verb == "negated":  # "don't stop", "I'm not done yet": nothing changes
+            return [Reply(self.t("answers.negated"))]
         if verb in WORKOUT_CONTROLS:
             key = session.control(verb)
             return [Reply(self.t(key, seconds=10))] if key else []

@@ -437,6 +437,16 @@ async def test_thanks_during_a_workout_leaves_the_timer_alone(ana: Person, coach
     assert coach.workouts[ana.key].stopping is False
 
 
+async def test_dont_stop_during_a_workout_changes_nothing(ana: Person, coach):
+    await ana.onboards()
+    await ana.says("start session")
+    await ana.waits_for("Hold")
+    replies = await ana.says("no no, don't stop!")
+    assert [r.text for r in replies] == ["Okay, carrying on."]
+    assert coach.workouts[ana.key].stopping is False
+    assert coach.s.store.find_user(ana.key).state == "workout"
+
+
 async def test_a_new_time_said_in_a_sentence_at_the_settings_menu(tmp_path):
     world = await World.open(tmp_path, berlin(2026, 3, 10, 6, 0))
     ana = await world.onboards("ana", "07:30", "Europe/Berlin", name="Ana")

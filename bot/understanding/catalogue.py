@@ -68,7 +68,6 @@ class Catalogue:
     places: dict[str, list[tuple[tuple[str, ...], bool]]] = field(default_factory=dict)
     place_until: frozenset[str] = frozenset()
     verbs: frozenset[str] = frozenset()
-    ranks: dict[str, int] = field(default_factory=dict)
 
 
 def load(content_dir: Path) -> Catalogue:
@@ -130,7 +129,6 @@ def _add_intents(cat: Catalogue, intents: dict[str, Any]) -> None:
             raise ContentError(f"{where}: allowed keys are {sorted(_INTENT_KEYS)}")
         rank = _int(table, "rank", where, None)
         slot = bool(table.get("slot", False))
-        cat.ranks[verb] = rank
         for alone, arg, text in _phrases(table, where):
             tokens = phrase_tokens(text)
             if not tokens and not text.strip():
