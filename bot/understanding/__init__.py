@@ -50,6 +50,7 @@ from .words import BREAK, Words, split
 __all__ = ["Reading", "split", "whole", "sentence", "find_time", "find_place", "use_content",
            "current_catalogue"]
 
+MAX_ADD_SECONDS = 600  # "add 100000 seconds" asks for no particular amount
 DEFAULT_CONTENT = Path(__file__).resolve().parent.parent.parent / "content"
 _content = [DEFAULT_CONTENT]
 
@@ -70,9 +71,11 @@ class _Candidate:
 
 
 def use_content(content_dir: Path) -> None:
-    """Read phrases from another content folder (the app's --content); checked at once."""
-    _content[0] = Path(content_dir)
-    current_catalogue.cache_clear()
+    """Read phrases from this content folder (the app's --content), checked at once; the
+    folder already in use is not read again."""
+    if Path(content_dir).resolve() != _content[0].resolve():
+        _content[0] = Path(content_dir)
+        current_catalogue.cache_clear()
     current_catalogue()
 
 
@@ -161,7 +164,7 @@ def _argument(cat: Catalogue, phrase, tokens: tuple[str, ...], end: int) -> str:
     """What the phrase carries: its own arg, the seconds or days asked for, or a slot's words."""
     if phrase.verb == "add_time":
         asked = numbers.seconds(cat, tokens)
-        return "" if asked is None else str(asked)
+        return str(asked) if asked is not None and 0 < asked <= MAX_ADD_SECONDS else ""
     if phrase.verb == "settings" and phrase.arg == "pause reminders":
         asked = numbers.days(cat, tokens)
         return phrase.arg if asked is None else f"pause reminders for {asked} days"
