@@ -77,7 +77,7 @@ async def run_coach(coach: Coach, keys: list[UserKey], spread: float) -> tuple[l
     async def one(key: UserKey) -> None:
         await clock.sleep(random.uniform(0, spread))
         await coach.handle(Text(key, "start session"))
-        session = coach._workouts[key]  # instrumentation only
+        session = coach.running(key)
         first: list[float] = []
 
         def on_cue(planned: float, delivered: float) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import understanding
 from bot.clock import Clock
 from bot.coach import Coach
 from bot.content import load_programme, load_questions
@@ -40,6 +41,7 @@ def build_app(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTE
     programme = load_programme(content_dir)
     texts = Texts.load(content_dir)
     questions = load_questions(content_dir)
+    understanding.use_content(content_dir)  # the phrases people type: checked now, not mid-chat
     store = Store(db)
     clock = clock or scaled_clock(time_scale, store)  # never behind what is stored
     delivery = Delivery(clock)

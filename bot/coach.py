@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 WORKOUT_CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "stop", "done"})
 ONBOARDING_STATES = ("intro", "baseline", "hamstring", "remind_time", "remind_zone", "screen:")
+SMALL_TALK = frozenset({"hello", "thanks", "bye"})
 
 
 class Coach:
@@ -55,10 +56,11 @@ class Coach:
     def _core_feature(self) -> Feature:
         """The coach's own verbs and states, declared like any feature's."""
         onboarding = tuple(StateRoute(state, self._onboarding, self.onboarding.question,
-                                      opens=None) for state in ONBOARDING_STATES)
+                                      opens=Tier.SOCIAL) for state in ONBOARDING_STATES)
         return Feature(
             name="coach",
-            verbs=verbs(Tier.AFTER_ONBOARDING, {"help": self._help, "start": self._welcome_back,
+            verbs=verbs(Tier.SOCIAL, {verb: self._small_talk for verb in (*SMALL_TALK, "quit")})
+            + verbs(Tier.AFTER_ONBOARDING, {"help": self._help, "start": self._welcome_back,
                                                 "rescreen": self._rescreen})
             + verbs(Tier.IN_PROGRAMME, {"progress": self._progress, "why": self._why}),
             states=(StateRoute(NEW, self._begin, self.onboarding.question, opens=None),
@@ -179,6 +181,10 @@ class Coach:
         """After shutdown: close the database."""
         self.services.store.close()
 
+    def running(self, user: UserKey) -> WorkoutSession | None:
+        """The person's running workout, to look at (tests, the timer benchmark)."""
+        return self._workouts.get(user)
+
     def workout_running(self, user: UserKey) -> bool:
         """A timer is running (or waiting for "done") for this person right now."""
         return user in self._workouts
@@ -214,7 +220,7 @@ class Coach:
         if anywhere is not None:
             return await anywhere(user, intent)
         state = self._state_route(user)
-        for tier in (Tier.AFTER_ONBOARDING, Tier.IN_PROGRAMME):
+        for tier in (Tier.SOCIAL, Tier.AFTER_ONBOARDING, Tier.IN_PROGRAMME):
             handler = self.table.verb(intent.verb, tier)
             if handler is not None and state.opens is not None and tier <= state.opens:
                 return await handler(user, intent)
@@ -265,6 +271,22 @@ class Coach:
             return [Reply(self.texts("menu.help"), self.menu().choices)]
         return [Reply(self.texts("menu.help"))] + self.prompt(user)
 
+    async def _small_talk(self, user: User, intent: Intent) -> list[Reply]:
+        """Hello, thanks and bye get one kind line; a question still open is asked again, and
+        a hello between workouts comes with the menu. "quit" during a workout, or at the
+        question after one was cut off, stops it, as "stop" does."""
+        verb = intent.verb
+        if verb == "quit" and user.state in (WORKOUT, INTERRUPTED):
+            return await self._state_route(user).answer(user, intent)
+        name = f", {user.name}" if user.name else ""
+        key = {"hello": "chat.hello", "thanks": "chat.thanks"}.get(verb, "chat.bye")
+        if user.state == WORKOUT:
+            key = "chat.bye_workout" if key == "chat.bye" else key
+            return [Reply(self.texts(key, name=name))]
+        if user.state == READY and verb != "hello":
+            return [Reply(self.texts(key, name=name))]
+        return [Reply(self.texts(key, name=name))] + self.prompt(user)
+
     def _unknown(self, user: User, hint_key: str) -> list[Reply]:
         return [Reply(self.texts("menu.unknown", hint=self.texts(hint_key)))] + self.prompt(user)
 
@@ -299,7 +321,7 @@ class Coach:
             return self._adhoc_pain(user, int(intent.arg))
         if verb in ("pain_invalid", "number_invalid"):
             return [Reply(self.texts("pain.out_of_range"))]
-        if verb in WORKOUT_CONTROLS:
+        if verb in WORKOUT_CONTROLS or verb == "next":
             return [Reply(self.texts("workout.nothing_running")), self.menu()]
         return self._unknown(user, "hints.ready")
 
@@ -335,6 +357,12 @@ class Coach:
             user.state = INTERRUPTED
             return self._interrupted_question(user)
         verb = intent.verb
+        if verb == "next":  # a set at one's own pace ends; otherwise, as before, the exercise
+            verb = "done" if session.waiting_for_person else "skip"
+        if verb == "quit":  # as before "quit" became its own verb; the terminal may keep it
+            verb = "stop"
+        if verb == "negated":  # "don't stop", "I'm not done yet": nothing changes
+            return [Reply(self.texts("answers.negated"))]
         if verb in WORKOUT_CONTROLS:
             key = session.control(verb)
             return [Reply(self.texts(key, seconds=10))] if key else []
@@ -465,7 +493,7 @@ class Coach:
             self.services.store.set_state(user.id, WORKOUT)
             self._begin_session(user, row["id"], position)
             return [Reply(self.texts("workout.resumed"))]
-        if intent.verb in ("finish_now", "stop", "no", "done"):
+        if intent.verb in ("finish_now", "stop", "quit", "no", "done"):
             self.services.store.set_workout_status(row["id"], "stopped", self.services.clock.now())
             self.services.store.set_state(user.id, PAIN_AFTER)
             return [Reply(self.texts("workout.stopped")),

@@ -1,8 +1,12 @@
 """Turns any event (typed text, a button, a command) into one small Intent the coach acts on.
 
-People type in many ways ("Start session", "/session", "pause!", "pain 4", "4/10"); buttons carry
-short payloads like "pain:4@after" (the part after "@" names the question the button belongs to,
-so a press on an old button can be recognised). Nothing here can raise on any input.
+People type in many ways ("Start session", "/session", "pause!", "pain 4", "4/10", "ok i'm
+done", "better, maybe a 4", "I moved to Berlin"); buttons carry short payloads like
+"pain:4@after" (the part after "@" names the question the button belongs to, so a press on an
+old button can be recognised). The words people use are in content/phrases.toml and read by
+bot/understanding (which lists every verb and what the engine should do with it); the strict
+forms below ("pain 4", "why side plank", "settings time 8am") come first, as they always did.
+Nothing here can raise on any input.
 """
 from __future__ import annotations
 
@@ -10,37 +14,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot import understanding
 from bot.events import Command, Event, Picked, Text
 from bot.replies import Choice
 
 MAX_INPUT = 500
-
-# Typed words and commands, normalised to lower case without punctuation at the ends.
-_WORDS: dict[str, str] = {
-    "start": "start", "hi": "start", "hello": "start", "hey": "start",
-    "session": "session", "start session": "session", "start_session": "session",
-    "startsession": "session", "start workout": "session", "workout": "session",
-    "train": "session", "go": "session", "lets go": "session", "let's go": "session",
-    "pause": "pause", "wait": "pause", "hold on": "pause",
-    "resume": "resume", "continue": "resume", "unpause": "resume",
-    "skip rest": "skip_rest", "skip_rest": "skip_rest", "skiprest": "skip_rest",
-    "+10": "add_time", "+10s": "add_time", "+10 s": "add_time", "plus 10": "add_time",
-    "more time": "add_time", "add10": "add_time",
-    "skip": "skip", "skip exercise": "skip", "next": "skip", "next exercise": "skip",
-    "stop": "stop", "end": "stop", "quit": "stop", "stop workout": "stop", "cancel": "stop",
-    "done": "done", "finished": "done", "did it": "done", "ok done": "done",
-    "progress": "progress", "stats": "progress", "my progress": "progress", "ladder": "progress",
-    "help": "help", "?": "help", "menu": "help", "commands": "help",
-    "rescreen": "rescreen", "re-screen": "rescreen", "retake": "rescreen",
-    "re-take the check": "rescreen", "safety check": "rescreen",
-    "settings": "settings", "export": "export", "my data": "export",
-    "delete": "delete", "delete my data": "delete", "forget me": "delete",
-    "yes": "yes", "y": "yes", "yeah": "yes", "yep": "yes", "yes please": "yes",
-    "no": "no", "n": "no", "nope": "no", "not really": "no",
-    "ok": "ok", "okay": "ok", "got it": "ok", "understood": "ok", "sure": "ok",
-    "snooze": "snooze", "remind me later": "snooze",
-    "skip today": "skip_today", "not today": "skip_today",
-}
 
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten".split())}
@@ -84,8 +62,10 @@ def _from_text(text: str) -> Intent:
     norm = normalise(raw)
     if not norm:
         return Intent("empty", raw=raw)
-    if norm in _WORDS:
-        return Intent(_WORDS[norm], raw=raw)
+    words = understanding.split(raw)
+    known = understanding.whole(words, norm)
+    if known is not None:
+        return Intent(known.verb, known.arg, raw=raw)
     pain = _pain_value(norm)
     if pain is not None:
         return pain
@@ -95,12 +75,18 @@ def _from_text(text: str) -> Intent:
     if norm.startswith(("pause reminders", "resume reminders", "unpause reminders",
                         "reminders ", "turn reminders", "turn on reminders",
                         "turn off reminders", "stop reminders", "start reminders")):
+        reading = understanding.sentence(words)  # "pause reminders for 2 weeks": 14 days
+        if reading is not None and reading.verb == "settings" and reading.arg:
+            return Intent("settings", reading.arg, raw=raw)
         return Intent("settings", norm, raw=raw)
     first, _, rest = norm.partition(" ")
-    if first in ("pain", "session", "settings", "help", "progress", "rescreen", "stop",
-                 "snooze"):
-        verb = _WORDS.get(first, first)
-        return Intent("pain_invalid" if verb == "pain" else verb, rest, raw=raw)
+    if first in ("session", "settings", "help", "progress", "rescreen", "stop", "snooze"):
+        return Intent(first, rest, raw=raw)
+    reading = understanding.sentence(words)
+    if reading is not None:
+        return Intent(reading.verb, reading.arg, raw=raw)
+    if first == "pain":
+        return Intent("pain_invalid", rest, raw=raw)
     return Intent("text", norm, raw=raw)
 
 

@@ -4,12 +4,14 @@ is built, from the core's own routes and from each feature's declaration.
 Order of precedence, as the coach reads the table for each event:
 1. ANYWHERE verbs (export, delete, settings, snooze, ...): in every state, even mid-onboarding,
    each handler deciding for itself what it allows.
-2. AFTER_ONBOARDING verbs (help, start, rescreen): for anyone past onboarding, even when the
+2. SOCIAL verbs (hello, thanks, bye): a kind line, then the open question again.
+3. AFTER_ONBOARDING verbs (help, start, rescreen): for anyone past onboarding, even when the
    safety check has stopped the programme.
-3. IN_PROGRAMME verbs (progress, why): for people in the programme.
-4. The state's own conversation (workout, pain question, morning check, settings, ...).
-A state says which verb tiers come before it (`StateRoute.opens`): onboarding lets none
-through (it answers help and start itself), a red flag only the AFTER_ONBOARDING ones.
+4. IN_PROGRAMME verbs (progress, why): for people in the programme.
+5. The state's own conversation (workout, pain question, morning check, settings, ...).
+A state says which verb tiers come before it (`StateRoute.opens`): a new person's first words
+let none through (they start onboarding), onboarding lets SOCIAL through (it answers help and
+start itself), a red flag up to AFTER_ONBOARDING.
 
 `describe()` prints the whole table (`python bot.py routes`). A verb or state claimed twice
 is an error at build time: nothing is installed by wrapping what was there before.
@@ -39,6 +41,7 @@ class Tier(enum.IntEnum):
     """When a verb is tried, relative to the person's state (see the module docstring)."""
 
     ANYWHERE = 1
+    SOCIAL = 2
     AFTER_ONBOARDING = 3
     IN_PROGRAMME = 4
 

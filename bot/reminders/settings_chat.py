@@ -78,6 +78,7 @@ class Settings:
         word, _, rest = text.partition(" ")
         if word in ("time", "zone", "timezone", "days") and rest:
             state = {"time": TIME, "zone": ZONE, "timezone": ZONE, "days": DAYS}[word]
+            self._set_state(user, state)  # an answer it can't read is asked again right there
             return self._answer_in(user, state, Intent("text", rest, raw=rest))
         return None
 
