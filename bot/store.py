@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from . import personal_data
-from .events import UserKey
+from .events import UserKey, clean_name
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -170,8 +170,8 @@ class Store:
         row = self._row_by_key(key)
         if row is None:
             self.db["users"].insert(
-                {"platform": key.platform, "platform_id": key.id, "name": name, "state": "new",
-                 "created_at": now.isoformat()},
+                {"platform": key.platform, "platform_id": key.id, "name": clean_name(name),
+                 "state": "new", "created_at": now.isoformat()},
             )
             row = self._row_by_key(key)
         assert row is not None
