@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import quote
 
 from bot.delivery import RetryAfter, Transient
 from bot.events import UserKey
@@ -23,20 +25,26 @@ T = TypeVar("T")
 
 class RedactSecrets(logging.Filter):
     """Replaces every secret in log records by its mask: message, arguments, traceback and stack
-    alike. One instance serves every adapter, so each token is masked wherever it turns up."""
+    alike. One instance serves every adapter, so each token is masked wherever it turns up.
+
+    Matching ignores case (python-telegram-bot lower-cases the text of a BadRequest, token and
+    all) and also finds a secret percent-encoded, as an error page that echoes a URL shows it."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.masks: dict[str, str] = {}  # secret -> what is logged instead, longest first
+        self.masks: dict[str, str] = {}  # secret (lower case) -> what is logged instead
+        self._pattern: re.Pattern[str] | None = None
 
     def add(self, secret: str, mask: str) -> None:
-        masks = {**self.masks, secret: mask}
-        self.masks = dict(sorted(masks.items(), key=lambda item: -len(item[0])))
+        for form in {secret, quote(secret, safe="")}:
+            self.masks[form.lower()] = mask
+        longest_first = sorted(self.masks, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, longest_first)), re.IGNORECASE)
 
     def redact(self, text: str) -> str:
-        for secret, mask in self.masks.items():
-            text = text.replace(secret, mask)
-        return text
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda found: self.masks[found.group().lower()], text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.masks:
@@ -78,6 +86,34 @@ def protect(secret: str, mask: str, loggers: Sequence[str]) -> None:
 def redact(text: str) -> str:
     """`text` with every protected secret masked (for exception messages passed on)."""
     return _redactor.redact(text)
+
+
+class FoldTraceback(logging.Filter):
+    """Turns a record's traceback into its last line, appended to the message: for a library's
+    log of a failure the adapter handles (and reports) itself, where a traceback is only noise
+    on stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            text = str(error).strip().splitlines()
+            record.msg = f"{record.getMessage()} ({type(error).__name__}"\
+                         f"{': ' + text[0] if text else ''})"
+            record.args = None
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_folder = FoldTraceback()
+
+
+def without_tracebacks(loggers: Sequence[str]) -> None:
+    """Log records of exactly these loggers (not those below them) keep one line, no
+    traceback. Added before the redaction on those loggers, so the folded text is masked too."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if _folder not in logger.filters:
+            logger.filters.insert(0, _folder)
 
 
 # -- text and buttons ---------------------------------------------------------------------------

@@ -107,6 +107,10 @@ def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: one line, through the log, where secrets are masked
+        log.critical("stopped by an unexpected %s: %s", type(exc).__name__, exc)
+        log.debug("where it happened", exc_info=True)  # the traceback, with LOG_LEVEL=DEBUG
+        return 1
     finally:
         _quiet_closed_stdout()
 
@@ -143,10 +147,10 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    for adapter in adapters:
-        await adapter.start()
-    await coach.start()
     try:
+        for adapter in adapters:  # one that cannot start stops the others in `finally`
+            await adapter.start()
+        await coach.start()
         finished = [asyncio.create_task(a.finished()) for a in adapters]
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)

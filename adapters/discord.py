@@ -25,7 +25,9 @@ Countdown edits change the cue message in the DM channel, within the per-channel
 Buttons are persistent: each carries its owner and the choice's action in its custom_id
 ("bc:<owner>:<action>"), and one DynamicItem registered at start-up answers every press, so the
 buttons of old messages (a reminder from yesterday, anything sent before a restart) still work.
-Only the owner may press them.
+Only the owner may press them, and only buttons that are on the pressed message (a modified
+client can send any custom_id): whose data is used is always decided by the interaction's user,
+never by the channel or the payload.
 
 This file only translates: interactions and messages become Text, Picked or Command for the
 coach, and a Reply becomes messages (buttons, files, edits). Every coaching decision, the pacing
@@ -107,8 +109,10 @@ class Origin:
 
 # -- buttons: one persistent handler for every choice -------------------------------------------
 
-class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button],
-                   template=rf"{BUTTON_PREFIX}:(?P<owner>[0-9]{{1,20}}):(?P<action>[ -~]{{1,64}})"):
+BUTTON_ID = re.compile(rf"{BUTTON_PREFIX}:(?P<owner>[0-9]{{1,20}}):(?P<action>[ -~]{{1,64}})")
+
+
+class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_ID):
     """A Choice as a button whose custom_id carries its owner and action. discord.py builds one
     from any pressed custom_id matching the template, on any message, old or new: registered
     once at start-up, it answers every button the bot has ever sent."""
@@ -148,6 +152,23 @@ class ChoicesView(discord.ui.View):
 
     def is_dispatchable(self) -> bool:
         return False
+
+
+def buttons_on(message: discord.Message | None) -> set[str]:
+    """The custom_ids of the buttons a message carries (Discord sends the message with every
+    press), however deep in its layout."""
+    found: set[str] = set()
+    pending = list(message.components) if message is not None else []
+    while pending:
+        component = pending.pop()
+        pending.extend(getattr(component, "children", ()) or ())
+        accessory = getattr(component, "accessory", None)  # a section's button
+        if accessory is not None:
+            pending.append(accessory)
+        custom_id = getattr(component, "custom_id", None)
+        if custom_id:
+            found.add(custom_id)
+    return found
 
 
 def usable(choices: tuple[Choice, ...]) -> list[Choice]:
@@ -207,6 +228,9 @@ class CoachClient(discord.Client):
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.adapter.on_stray_press(interaction)
 
     async def on_error(self, event_method: str, /, *args, **kwargs) -> None:
         log.exception("error in the Discord event %s", event_method)
@@ -344,14 +368,29 @@ class DiscordAdapter:
 
     async def on_press(self, interaction: discord.Interaction, owner: int, action: str) -> None:
         """A button: only its owner may press it (anyone else is told so, privately, and
-        nothing changes); acknowledged at once, then its action goes to the coach (which
-        recognises a button from a question that has passed)."""
+        nothing changes); acknowledged at once, then its action goes to the coach as the
+        pressing user's (which recognises a button from a question that has passed)."""
         if interaction.user.id != owner:
             with _logged("could not answer a press on someone else's button"):
                 await interaction.response.send_message(self.coach.texts("discord.not_yours"),
                                                         ephemeral=True)
             return
         await self._hand_over(interaction, lambda key: Picked(key, action), thinking=False)
+
+    async def on_stray_press(self, interaction: discord.Interaction) -> None:
+        """A press discord.py drops without a word: a custom_id that is not a button on the
+        message it came from (a modified client can send any, naming anyone), or not one of
+        ours. The presser is told privately that it is not theirs; nothing else happens."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if BUTTON_ID.fullmatch(custom_id) and custom_id in buttons_on(interaction.message):
+            return  # a real button: ChoiceButton answers it
+        log.warning("refused a Discord button press from %s: not a button on the message it "
+                    "came from", interaction.user.id)
+        with _logged("could not answer a forged button press"):
+            await interaction.response.send_message(self.coach.texts("discord.not_yours"),
+                                                    ephemeral=True)
 
     async def on_message(self, message: discord.Message) -> None:
         """Typed text. In DMs: a message to the coach ("start session", "07:30", "Berlin"). In

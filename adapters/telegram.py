@@ -5,6 +5,16 @@ TELEGRAM_API_BASE_URL points the bot at another Bot API server (the token is app
 TELEGRAM_WEBHOOK_URL (+ TELEGRAM_WEBHOOK_LISTEN, TELEGRAM_WEBHOOK_PORT, TELEGRAM_WEBHOOK_SECRET)
 switches from long polling to a webhook.
 
+What comes in is untrusted:
+- a webhook always has a secret (a random one made at start-up unless TELEGRAM_WEBHOOK_SECRET
+  is set), registered with setWebhook; python-telegram-bot's server refuses posts without it
+  (403). It listens on 127.0.0.1 unless TELEGRAM_WEBHOOK_LISTEN says otherwise;
+- an update from a private chat that is not its sender's own chat is refused before anything
+  else sees it (a forged update, or a press on a button sent to someone else);
+- an update python-telegram-bot cannot read is logged once, without its content, and skipped,
+  so the updates after it still arrive.
+Start-up calls are retried on 5xx and network errors, then end in one clear ConfigError.
+
 This file only translates: an Update becomes a Text, Picked or Command for the coach, and a
 Reply becomes messages (inline keyboards, photos, documents, edits of the live countdown).
 Pacing, retries and every coaching decision live in the core.
@@ -16,20 +26,25 @@ import functools
 import logging
 import os
 import re
+import secrets
+import traceback
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from telegram import (BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
+from telegram import (Bot, BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
                       Message, ReplyParameters, Update)
 from telegram.constants import ChatType
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, TelegramError
+from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError,
+                            TelegramError)
 from telegram.error import RetryAfter as TelegramRetryAfter
-from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
-                          MessageHandler, filters)
+from telegram.ext import (Application, ApplicationBuilder, ApplicationHandlerStop,
+                          CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 from telegram.warnings import PTBDeprecationWarning
 
 from adapters import _plumbing
@@ -47,8 +62,14 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 MASK = "<telegram-token>"  # what the logs show instead of the token
 # What @BotFather hands out: the bot's number, a colon, then at least 30 URL-safe characters.
 TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]{30,}")
+SECRET_MASK = "<webhook-secret>"
 # Loggers that may see the token: the client logs its URLs, the token in their path.
 LOGGERS = ("httpx", "httpcore", "telegram", "tornado", __name__)
+# python-telegram-bot's loggers that log a traceback for failures this adapter handles itself
+# (start-up calls it retries, an error page instead of JSON, a bad webhook post): one line each.
+HANDLED_HERE = ("telegram.ext", "telegram.ext.Updater", "telegram.request.BaseRequest")
+SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
+STARTUP_TRIES = 6  # waiting 1, 2, 4, 8, 16 s (on the core's clock) between them
 
 MAX_TEXT = 4096  # characters in one message (counted in UTF-16 units, as Telegram does)
 MAX_CAPTION = 1024
@@ -58,6 +79,7 @@ MENU = ("start", "session", "pain", "progress", "settings", "help", "stop")
 UPDATES = ["message", "callback_query"]  # all the coach listens to
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # PTB 22 warns, from inside its own RetryAfter, that `retry_after` becomes a timedelta one day;
 # `_seconds` below reads either.
 warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
@@ -71,14 +93,22 @@ class Origin:
     reply_to: int | None = None
 
 
+def new_secret() -> str:
+    """A webhook secret nobody can guess, in the alphabet setWebhook accepts."""
+    return secrets.token_urlsafe(32)
+
+
 @dataclass(frozen=True)
 class Webhook:
-    """Receive updates on an HTTP endpoint instead of long polling."""
+    """Receive updates on an HTTP endpoint instead of long polling. Always with a secret:
+    Telegram sends it with every post (X-Telegram-Bot-Api-Secret-Token), posts without it are
+    refused. Only this machine can reach the listener unless `listen` says otherwise (a reverse
+    proxy on the same host is the usual way in)."""
 
     url: str  # the public https URL Telegram posts to
-    listen: str = "0.0.0.0"
+    listen: str = "127.0.0.1"
     port: int = 8443
-    secret: str | None = None  # checked on every post (X-Telegram-Bot-Api-Secret-Token)
+    secret: str = field(default_factory=new_secret, repr=False)
 
 
 class TelegramAdapter:
@@ -93,6 +123,10 @@ class TelegramAdapter:
                  base_file_url: str | None = None, webhook: Webhook | None = None,
                  poll_timeout: float = 10.0, connections: int = 4) -> None:
         _plumbing.protect(token, MASK, LOGGERS)  # before the client: it logs the token
+        if webhook is not None:
+            _plumbing.protect(webhook.secret, SECRET_MASK, LOGGERS)  # setWebhook's debug log
+        _plumbing.without_tracebacks(HANDLED_HERE)
+        skip_unreadable_updates()
         self.coach = coach
         self.webhook = webhook
         self.poll_timeout = poll_timeout
@@ -103,6 +137,7 @@ class TelegramAdapter:
             .concurrent_updates(True)  # one person's slow answer never holds up another's
             .connection_pool_size(connections)
             .build())
+        self.app.add_handler(TypeHandler(Update, self.refuse_forged), group=-1)  # before all
         self.app.add_handler(CallbackQueryHandler(self.on_press))
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
                                             self.on_command))
@@ -124,34 +159,66 @@ class TelegramAdapter:
     # -- lifecycle (the app starts and stops every adapter the same way) -----------------------
 
     async def start(self) -> None:
-        """Log in, set the "/" menu, then receive updates by long polling or webhook."""
+        """Log in, set the "/" menu, then receive updates by long polling or webhook. Each
+        call to the Bot API is retried on 5xx and network errors; one that keeps failing, or
+        a refusal, ends in a ConfigError that says what to check."""
+        menu = [BotCommand(name, self.coach.texts(f"commands.{name}")) for name in MENU]
         try:
-            await self.app.initialize()
-        except InvalidToken:  # its message quotes the token
-            raise ConfigError(f"Telegram rejected the bot token in {TOKEN_ENV}: check it "
-                              "with @BotFather") from None
-        except TelegramError as exc:
-            raise ConfigError(f"cannot reach the Telegram Bot API ({type(exc).__name__}: "
-                              f"{redact(exc.message)}); check the network or {BASE_URL_ENV}"
-                              ) from None
-        try:
-            await self.app.bot.set_my_commands(
-                [BotCommand(name, self.coach.texts(f"commands.{name}")) for name in MENU])
+            await self._at_startup("getMe", self.app.initialize)
+            await self._at_startup("setMyCommands", lambda: self.app.bot.set_my_commands(menu))
             await self.app.start()
             if self.webhook is None:
-                await self.app.updater.start_polling(poll_interval=0, timeout=self.poll_timeout,
-                                                     allowed_updates=UPDATES)
+                await self._at_startup("deleteWebhook", lambda: self.app.updater.start_polling(
+                    poll_interval=0, timeout=self.poll_timeout, allowed_updates=UPDATES,
+                    error_callback=_polling_failed))
             else:
-                hook = self.webhook
-                await self.app.updater.start_webhook(
-                    listen=hook.listen, port=hook.port,
-                    url_path=urlparse(hook.url).path.lstrip("/"), webhook_url=hook.url,
-                    secret_token=hook.secret, allowed_updates=UPDATES)
+                await self._at_startup("setWebhook", self._start_webhook)
         except BaseException:
             await self.stop()
             raise
         log.info("Telegram bot @%s is up (%s)", self.app.bot.username,
                  "webhook" if self.webhook else "long polling")
+
+    async def _start_webhook(self) -> None:
+        """The listener (python-telegram-bot's, which checks the secret), then setWebhook."""
+        hook = self.webhook
+        try:
+            await self.app.updater.start_webhook(
+                listen=hook.listen, port=hook.port,
+                url_path=urlparse(hook.url).path.lstrip("/"), webhook_url=hook.url,
+                secret_token=hook.secret, allowed_updates=UPDATES)
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise ConfigError(f"cannot listen for the webhook on {hook.listen}:{hook.port} "
+                              f"({exc.strerror or exc}); check TELEGRAM_WEBHOOK_LISTEN and "
+                              "TELEGRAM_WEBHOOK_PORT") from None
+
+    async def _at_startup(self, method: str, call: Callable[[], Awaitable[T]]) -> T:
+        """`call()`, tried again after a 5xx, a network error or a 429 (waiting 1, 2, 4 ...
+        seconds, or as long as Telegram asks, on the core's clock). A refused token or request
+        stops at once; so does a failure that outlasts STARTUP_TRIES."""
+        for attempt in range(1, STARTUP_TRIES + 1):
+            try:
+                return await call()
+            except InvalidToken:  # its message quotes the token
+                raise ConfigError(f"Telegram rejected the bot token in {TOKEN_ENV}: check it "
+                                  "with @BotFather") from None
+            except TelegramRetryAfter as exc:
+                problem, delay = f"asked to wait {_seconds(exc):.0f} s", _seconds(exc)
+            except BadRequest as exc:  # our request is wrong: another try will not help
+                raise ConfigError(f"the Telegram Bot API refused {method}: "
+                                  f"{redact(exc.message)}") from None
+            except NetworkError as exc:  # a 5xx, a timeout, no connection
+                problem = f"{type(exc).__name__}: {_gist(exc)}"
+                delay = 2.0 ** (attempt - 1)
+            except TelegramError as exc:  # 403, 409 ...: not something time fixes
+                raise ConfigError(f"the Telegram Bot API refused {method} ({type(exc).__name__}:"
+                                  f" {_gist(exc)})") from None
+            if attempt == STARTUP_TRIES:
+                break
+            log.warning("Telegram %s failed (%s); trying again in %.0f s", method, problem, delay)
+            await self.coach.clock.sleep(delay)
+        raise ConfigError(f"the Telegram Bot API kept failing {method} ({problem}) after "
+                          f"{STARTUP_TRIES} tries; check the network or {BASE_URL_ENV}")
 
     async def finished(self) -> None:
         """A bot runs until the process is asked to stop."""
@@ -167,6 +234,26 @@ class TelegramAdapter:
         await self.app.shutdown()
 
     # -- inbound: one callback per kind of update ---------------------------------------------
+
+    async def refuse_forged(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Before any other handler, what Telegram never sends is dropped without a word to
+        anyone and logged without its content: a message without a chat, and an update from a
+        private chat that is not its sender's own (a private chat's id is its person's id), so
+        forged, or a press on a button sent to someone else."""
+        if not isinstance(update, Update):
+            return
+        message = update.message
+        if message is not None and message.chat is None:  # python-telegram-bot lets it through
+            log.warning("skipped Telegram update %d (message): it has no chat", update.update_id)
+            raise ApplicationHandlerStop
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        if user is not None and user.id == chat.id:
+            return
+        log.warning("refused Telegram update %d: it names a private chat that is not its "
+                    "sender's", update.update_id)
+        raise ApplicationHandlerStop
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start, /pain 4, /help@ThisBot ... (a command meant for another bot is left alone)."""
@@ -202,10 +289,11 @@ class TelegramAdapter:
                               before=answering)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Whatever escaped a callback: logged (without the token), never fatal."""
+        """Whatever escaped a callback: one line (the update's id, not its content, and no
+        token), never fatal; the updates after it are handled as usual."""
         error = context.error
-        log.error("error while handling a Telegram update: %s: %s", type(error).__name__,
-                  redact(str(error)))
+        which = f" {update.update_id}" if isinstance(update, Update) else ""
+        log.error("error while handling Telegram update%s: %s", which, _described(error))
 
     async def _answer(self, query: CallbackQuery) -> None:
         """Stop the button's spinner (no text: the coach's answer follows as a message)."""
@@ -226,8 +314,10 @@ class TelegramAdapter:
             return
         private = chat.type == ChatType.PRIVATE
         key = UserKey(PLATFORM, str(user.id))
-        in_group_reply_to = None if private or update.message is None else update.message.message_id
-        origin = Origin(chat.id, in_group_reply_to)
+        if private:  # the person's own chat (refuse_forged made sure it is this one)
+            origin = Origin(user.id)
+        else:  # a group hears only "let's talk in private", as a reply to the person
+            origin = Origin(chat.id, update.message.message_id if update.message else None)
         async with self._chat_locks[chat.id]:
             if before is not None:
                 await before
@@ -368,7 +458,68 @@ def _u16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# -- updates python-telegram-bot cannot read ----------------------------------------------------
+
+def skip_unreadable_updates() -> None:
+    """Make an update python-telegram-bot cannot parse (a poll in an older shape, a date that is
+    not a number) an empty Update with the same id, which no handler takes, logged once without
+    its content. Left as it is, the parse error stops the whole batch: polling never moves its
+    offset past it and fetches it again forever, and a webhook answers 400, so Telegram resends
+    it. Wrapping Update.de_json covers both (Bot.get_updates reads each item with it, and so
+    does the webhook server); installed once per process."""
+    if getattr(Update.de_json, "skips_unreadable", False):
+        return
+    read = Update.de_json
+
+    def de_json(cls: type[Update], data: Any, bot: Bot | None = None) -> Update:
+        try:
+            return read(data, bot)
+        except Exception as exc:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int):  # nothing to acknowledge it by
+                raise
+            kinds = ", ".join(sorted(k for k in data if k != "update_id"
+                                     and re.fullmatch(r"[a-z_]{1,40}", str(k)))[:4])
+            log.warning("skipped Telegram update %d (%s): python-telegram-bot cannot read it "
+                        "(%s)", update_id, kinds or "empty", type(exc).__name__)
+            return Update(update_id)
+
+    de_json.skips_unreadable = True  # type: ignore[attr-defined]
+    Update.de_json = classmethod(de_json)  # type: ignore[method-assign, assignment]
+
+
 # -- errors -------------------------------------------------------------------------------------
+
+def _polling_failed(exc: TelegramError) -> None:
+    """getUpdates failed (python-telegram-bot tries again, waiting longer each time): one line
+    instead of its traceback."""
+    log.warning("fetching Telegram updates failed: %s: %s", type(exc).__name__, _gist(exc))
+
+
+def _described(error: BaseException | None) -> str:
+    """An error for the log without what people wrote: the Bot API's own words for a
+    TelegramError; for anything else its type and where it was raised (its text may quote a
+    message)."""
+    if isinstance(error, TelegramError):
+        return f"{type(error).__name__}: {_gist(error)}"
+    where = traceback.extract_tb(error.__traceback__)[-1:] if error is not None else []
+    place = f" at {Path(where[0].filename).name}:{where[0].lineno} in {where[0].name}" \
+        if where else ""
+    return f"{type(error).__name__}{place}"
+
+
+def _gist(exc: TelegramError) -> str:
+    """What went wrong, without the error page python-telegram-bot quotes when the answer was
+    not JSON (it logs that page itself)."""
+    return _first_line(exc.message.split(". Parsing the server response")[0])
+
+
+def _first_line(text: str) -> str:
+    """An error's text for one log line: masked, first line only, not overlong (an error page
+    can come back as the text)."""
+    line = redact(text).strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 300 else line[:300] + "..."
+
 
 def _seconds(exc: TelegramRetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22 flags the int -> timedelta change to come
@@ -387,6 +538,8 @@ def _file_url(base_url: str) -> str:
 
 
 def webhook_from_env(env: dict[str, str]) -> Webhook | None:
+    """The webhook settings, or None for long polling. Without TELEGRAM_WEBHOOK_SECRET a new
+    random secret is made (and registered at start-up): there is never a webhook without one."""
     url = env.get("TELEGRAM_WEBHOOK_URL")
     if not url:
         return None
@@ -394,8 +547,12 @@ def webhook_from_env(env: dict[str, str]) -> Webhook | None:
         port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
     except ValueError:
         raise ConfigError("TELEGRAM_WEBHOOK_PORT must be a port number") from None
-    return Webhook(url, env.get("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0"), port,
-                   env.get("TELEGRAM_WEBHOOK_SECRET") or None)
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or new_secret()
+    if not SECRET_FORM.fullmatch(secret):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET may hold only letters, digits, _ and -, "
+                          "at most 256 of them")
+    return Webhook(url, env.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "127.0.0.1", port,
+                   secret)
 
 
 def create(coach: Coach, args) -> TelegramAdapter:

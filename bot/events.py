@@ -4,7 +4,13 @@ Adapters translate platform updates into these; the coach never sees a platform 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# The longest name kept: Telegram allows first names of up to 64 characters, Discord display
+# names of up to 32. A client (or a forged update) may send far more.
+MAX_NAME = 64
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks, escapes, NUL
 
 
 @dataclass(frozen=True, order=True)
@@ -47,3 +53,11 @@ class Command:
 
 
 Event = Text | Picked | Command
+
+
+def clean_name(name: str) -> str:
+    """A person's name as it may be stored and shown: valid Unicode (a lone surrogate, which
+    SQLite and every encoder refuse, becomes U+FFFD), on one line, at most MAX_NAME characters."""
+    valid = name.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    one_line = " ".join(_CONTROLS.sub(" ", valid).split())
+    return one_line[:MAX_NAME].rstrip()

@@ -349,6 +349,41 @@ async def test_someone_elses_button_is_refused_privately_and_changes_nothing(fak
         await d.presses(ANA, "Got it, let's go", "question 1 of 11")  # the owner still can
 
 
+@pytest.mark.parametrize("names", ["the victim", "the presser"])
+async def test_a_forged_button_payload_is_refused_privately_and_nobodys_data_goes_anywhere(
+        fake, tmp_path, names, caplog):
+    """A modified client can press any custom_id on any message it sees. Ben forges "export"
+    naming Ana on his own message (to get her data), or naming himself on the message sent to
+    Ana (to act on her conversation). Neither is a button the coach put there: Ben is told
+    privately that it is not his, and nothing is exported, sent or stored for anyone."""
+    async with coach_on_discord(fake, tmp_path) as d:
+        store = d.coach.services.store
+        await d.slash(ANA, "start", "not: a doctor")
+        await d.presses(ANA, "Got it, let's go", "question 1 of 11")
+        await d.slash(BEN, "start", "not: a doctor")
+        ana_before = store.export_user(store.find_user(d.key(ANA)))
+        ben_before = store.export_user(store.find_user(d.key(BEN)))
+        if names == "the victim":
+            message, _ = d.button(d.dm(BEN), "Got it, let's go")
+            forged = f"bc:{ANA}:export"
+        else:
+            message, _ = d.button(d.dm(ANA), "No")
+            forged = f"bc:{BEN}:export"
+        messages_before, files_before = len(fake.messages), len(fake.file_store)
+        with caplog.at_level(logging.WARNING, logger="adapters.discord"):
+            iid = await fake.forge_click(BEN, int(message["id"]), forged)
+            response = await fake.wait_for_response(iid, timeout=STEP)
+        assert response.type == 4 and response.ephemeral
+        assert response.content == d.coach.texts("discord.not_yours")
+        await asyncio.sleep(0.2)  # anything else would have gone out by now
+        assert len(fake.messages) == messages_before + 1  # only that private note
+        assert len(fake.file_store) == files_before  # no export, of anyone
+        assert store.export_user(store.find_user(d.key(ANA))) == ana_before
+        assert store.export_user(store.find_user(d.key(BEN))) == ben_before
+        assert "not a button on the message" in caplog.text
+        await d.presses(ANA, "No", "question 2 of 11")  # Ana's own buttons still work
+
+
 async def test_a_button_sent_before_a_restart_still_works(fake, tmp_path):
     async with coach_on_discord(fake, tmp_path, db="same.db") as d:
         await d.slash(ANA, "start", "not: a doctor")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.events import Command, Picked, Text
+from bot.events import MAX_NAME, Command, Picked, Text
 from bot.intents import parse
 from chat import Person
 
@@ -112,3 +112,19 @@ def test_parsing_never_raises(text, payload):
     for event in (Text(key, text), Picked(key, payload), Command(key, text[:20], text)):
         intent = parse(event)
         assert isinstance(intent.verb, str)
+
+
+@pytest.mark.parametrize("given, kept", [
+    ("Ana", "Ana"),
+    (" Ana\nMaria\t\x00 ", "Ana Maria"),  # one line, no control characters
+    ("x" * 100_000, "x" * MAX_NAME),  # no longer than any platform allows
+    ("Jo\ud800", "Jo\ufffd"),  # a lone surrogate, which SQLite refuses, replaced
+    ("\ud83d\ude00 Li", "\U0001F600 Li"),  # a surrogate pair is one character again
+])
+async def test_a_name_is_stored_as_valid_text_on_one_line_and_trimmed(coach, adapter, given,
+                                                                     kept):
+    person = Person(coach, adapter, "someone", given)
+    replies = await person.says("/start")
+    assert replies and "not: a doctor" in replies[0].text  # answered as anyone else
+    assert coach.services.store.find_user(person.key).name == kept
+    assert (await person.presses("Got it, let's go"))[-1].text  # and the next message works too

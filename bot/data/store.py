@@ -17,7 +17,7 @@ import sqlite_utils
 
 from bot.data import dbfile
 from bot.data import personal as personal_data
-from bot.events import UserKey
+from bot.events import UserKey, clean_name
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -176,8 +176,8 @@ class Store:
         row = self._row_by_key(key)
         if row is None:
             self.db["users"].insert(
-                {"platform": key.platform, "platform_id": key.id, "name": name, "state": "new",
-                 "created_at": now.isoformat()},
+                {"platform": key.platform, "platform_id": key.id, "name": clean_name(name),
+                 "state": "new", "created_at": now.isoformat()},
             )
             row = self._row_by_key(key)
         assert row is not None

@@ -1273,6 +1273,18 @@ class FakeDiscord:
         )
         return await self._send_interaction(payload, rec)
 
+    async def forge_click(self, user_id: int, message_id: int, custom_id: str) -> int:
+        """What a modified client can send: a button press on message ``message_id`` with any
+        ``custom_id``, whether or not the message carries that button. Returns the interaction
+        id."""
+        msg = self.messages.get(int(message_id))
+        if msg is None:
+            raise ValueError(f"no message {message_id}")
+        payload, rec = self._interaction_base(
+            _COMPONENT, user_id, int(msg["channel_id"]), {"custom_id": custom_id, "component_type": 2}, message=msg
+        )
+        return await self._send_interaction(payload, rec)
+
     async def select(self, user_id: int, message_id: int, custom_id: str, values: list) -> int:
         """User picks ``values`` in the select menu ``custom_id``."""
         msg = self.messages.get(int(message_id))

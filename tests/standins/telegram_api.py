@@ -18,6 +18,10 @@ inline keyboard, message text is trimmed and parse_mode markup is turned into en
 blocked chats, 429 with `parameters.retry_after`, and long polling on getUpdates with `offset`
 confirming earlier updates.
 
+For tests of untrusted input, `raw_update` queues any update exactly as given (forged, or one
+PTB cannot read), `deliveries` counts how often getUpdates handed an update out, and
+`fail_next(..., page=True)` answers with an HTML error page that echoes the URL, token and all.
+
 Every request is recorded as a `Call` (after it was answered) in `fake.calls`; methods the
 stand-in does not know are answered 404 and listed in `fake.unknown` (tests should assert it is
 empty, so that a silently ignored API call can't pass as success).
@@ -82,11 +86,13 @@ _INT_PARAMS = frozenset({"chat_id", "from_chat_id", "user_id"})
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, description: str, parameters: dict | None = None):
+    def __init__(self, status: int, description: str, parameters: dict | None = None,
+                 page: bool = False):
         super().__init__(description)
         self.status = status
         self.description = description
         self.parameters = parameters
+        self.page = page
 
 
 def _bad(description: str) -> _ApiError:
@@ -185,6 +191,7 @@ class _Fault:
     parameters: dict | None
     times: int
     chat_id: int | None
+    page: bool = False  # answer with an HTML error page instead of the API's JSON
 
 
 @dataclass
@@ -760,21 +767,41 @@ class FakeTelegram:
     def answered(self, callback_id: str) -> bool:
         return callback_id in self.callback_answers
 
+    def raw_update(self, payload: dict) -> int:
+        """Queue an update exactly as given, with the next update_id: what a buggy or newer Bot
+        API server, or someone forging updates, might send (a `message` without `chat`, a
+        `callback_query` whose chat is not its sender's). Nothing is checked or stored.
+        Returns the update_id."""
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **copy.deepcopy(payload)})
+        self._last_update_id = update_id
+        self._notify()
+        return update_id
+
+    def deliveries(self, update_id: int) -> int:
+        """How many getUpdates answers carried this update (1 when it was confirmed at once)."""
+        return sum(1 for c in self.calls_of("getUpdates", ok=True)
+                   if any(u.get("update_id") == update_id for u in c.result or []))
+
     # ------------------------------------------------------------------ faults
 
     def fail_next(self, method: str, status: int = 429, retry_after: int = 2, times: int = 1, *,
-                  description: str | None = None, chat_id: int | None = None) -> None:
+                  description: str | None = None, chat_id: int | None = None,
+                  page: bool = False) -> None:
         """The next `times` calls of `method` (optionally only to `chat_id`) fail with `status`.
 
         429 carries `parameters.retry_after`; other statuses use the real API's descriptions
         (403 "Forbidden: bot was blocked by the user", 400 "Bad Request: chat not found", ...)
-        unless `description` is given."""
+        unless `description` is given. With `page`, the answer is an HTML error page that echoes
+        the request line, token and all, as a misconfigured proxy in front of a Bot API server
+        does."""
         params = None
         if status == 429:
             description = description or f"Too Many Requests: retry after {retry_after}"
             params = {"retry_after": retry_after}
         description = description or DESCRIPTIONS.get(status, f"Error {status}")
-        self._faults.append(_Fault(self._canonical(method), status, description, params, times, chat_id))
+        self._faults.append(_Fault(self._canonical(method), status, description, params, times,
+                                   chat_id, page))
 
     def block(self, chat_id: int, description: str | None = None) -> None:
         """Every send/edit/chat action to `chat_id` answers 403 from now on."""
@@ -977,9 +1004,15 @@ class FakeTelegram:
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
         else:
             status, body = await self._dispatch(method, params)
-        body = _clean(body)  # record exactly what goes over the wire
+        page = body.pop("page", False)
+        body = _clean(body)  # record exactly what goes over the wire (or the page's gist)
         self.calls.append(Call(method, params, arrived, status, body, request.method))
         self._notify()
+        if page:
+            return web.Response(status=status, content_type="text/html", text=(
+                f"<html><head><title>{status} {body['description']}</title></head><body>"
+                f"<h1>{body['description']}</h1><p>{request.method} {request.path}</p>"
+                "</body></html>"))
         return self._json(status, body)
 
     async def _dispatch(self, method: str, params: dict) -> tuple[int, dict]:
@@ -992,7 +1025,8 @@ class FakeTelegram:
             for fault in self._faults:
                 if fault.method == method and fault.times > 0 and fault.chat_id in (None, chat):
                     fault.times -= 1
-                    raise _ApiError(fault.status, fault.description, fault.parameters)
+                    raise _ApiError(fault.status, fault.description, fault.parameters,
+                                    fault.page)
             self._faults = [f for f in self._faults if f.times > 0]
             if method in _CHAT_BOUND and chat in self._blocked:
                 raise _ApiError(403, self._blocked[chat])
@@ -1002,6 +1036,8 @@ class FakeTelegram:
             body = {"ok": False, "error_code": err.status, "description": err.description}
             if err.parameters:
                 body["parameters"] = err.parameters
+            if err.page:
+                body["page"] = True  # _handle sends an HTML page instead
             return err.status, body
         return 200, {"ok": True, "result": result}
 
