@@ -25,7 +25,7 @@ from bot.pictures import library
 from bot.pictures.body import (
     FOREARM, LUMBAR, SHIN, THIGH, THORACIC, UPPER_ARM, Figure, Joint,
 )
-from bot.pictures.draw import SIZE
+from bot.pictures.draw import INSET_SIZE, MARGIN_PX, SIZE, label_font
 from bot.pictures.motion import FRAMES, frame_plan
 from bot.pictures.scene import (
     DOWEL_RADIUS, ROLLER_RADIUS, Scene, dowel_line, scene_for, setting_for,
@@ -187,6 +187,13 @@ def test_still_and_animation_decode_at_the_expected_size(pictures: Pictures,
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_the_label_fits_on_the_picture_in_a_readable_size(stage: StagePicture) -> None:
+    room = SIZE[0] - 2 * MARGIN_PX - (INSET_SIZE[0] + 8 if stage.top_inset else 0)
+    assert label_font(stage.label, room).size >= 12
+    assert label_font(stage.label, room).getlength(stage.label) <= room
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
 def test_limbs_keep_their_length_in_every_frame(stage: StagePicture) -> None:
     expected = {("hip", "knee"): THIGH, ("knee", "ankle"): SHIN,
                 ("shoulder", "elbow"): UPPER_ARM, ("elbow", "hand"): FOREARM}
@@ -230,12 +237,20 @@ def test_resting_parts_touch_the_floor_and_nothing_sinks_into_it(stage: StagePic
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_planted_parts_do_not_slide_during_the_animation(stage: StagePicture) -> None:
-    frames = all_frames(stage)
-    planted = set.intersection(*(set(pose.on_floor) for pose in stage.keyframes))
-    for part in planted:
-        places = [scene.figure.contact(part)[0][0].x for scene in frames]
-        assert max(places) - min(places) <= 2 * TOUCH, part
+def test_planted_parts_stay_put_during_the_animation(stage: StagePicture) -> None:
+    """A hand, knee or foot on the floor in the keyframes on both sides of an in-between frame
+    stays on the floor, at the same place, all the way (the body does not hop or skate)."""
+    setting = setting_for(stage)
+    plan = frame_plan(stage)
+    for number, spec in enumerate(plan):
+        start, end = spec.pose, spec.toward
+        scene = scene_for(stage, setting, start, spec.angles)
+        reference = scene_for(stage, setting, start)
+        for part in set(start.on_floor) & set(end.on_floor):
+            for (joint, radius), (before, _) in zip(scene.figure.contact(part),
+                                                    reference.figure.contact(part)):
+                assert abs(joint.y - radius - setting.floor) <= TOUCH, (number, part, "lifts")
+                assert abs(joint.x - before.x) <= 2 * TOUCH, (number, part, "slides")
 
 
 # --------------------------------------------------------------------------- the spine
@@ -271,6 +286,8 @@ def test_the_back_stays_still_while_the_limbs_move(poses: PoseBook, exercise_id:
 
 def test_hip_flexor_stretch_kneels_on_the_back_knee_with_the_front_foot_flat(poses) -> None:
     for stage in poses.stages("hip_flexor_stretch"):
+        first, second = (key_scene(stage, pose.name).figure for pose in stage.keyframes)
+        assert second["pelvis"].x > first["pelvis"].x + 1, "the hips ease forward"
         for scene in all_frames(stage):
             assert rests(scene, "near_knee", "far_heel", "far_toe")
             assert hip_flexion(scene.figure, "near") < 0, "the kneeling thigh is behind the body"
@@ -580,6 +597,27 @@ async def test_drawing_happens_off_the_event_loop_and_warm_draws_everything(
     assert all(pictures.ready(e, i) for e, stages in poses.exercises for i in range(len(stages)))
     again = Pictures(poses, tmp_path / "cache")
     assert await again.warm() == 0, "a restart finds the pictures on disk"
+
+
+def test_pictures_of_changed_stages_are_pruned_and_others_kept(poses, tmp_path) -> None:
+    pictures = Pictures(poses, tmp_path / "cache")
+    kept = pictures.files("squat", 0)
+    stale = [tmp_path / "cache" / f"{'0' * 24}.png", tmp_path / "cache" / f"{'0' * 24}.gif"]
+    other = tmp_path / "cache" / "notes.txt"  # not ours: left alone
+    for path in (*stale, other):
+        path.write_bytes(b"old")
+    assert pictures.prune() == 2
+    assert kept.still.exists() and kept.animation.exists() and other.exists()
+    assert not any(path.exists() for path in stale)
+
+
+async def test_an_unwritable_cache_folder_ends_the_warm_up_quietly(poses, tmp_path,
+                                                                   caplog) -> None:
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_text("")
+    pictures = Pictures(poses, blocked / "cache")
+    assert await pictures.warm() == 0
+    assert "cannot write" in caplog.text
 
 
 async def test_a_request_during_warm_up_waits_for_that_stage_only(poses, tmp_path,

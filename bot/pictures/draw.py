@@ -35,6 +35,7 @@ GIF_COLOURS = 64
 
 HEADER_PX = 52  # room for the two-line label
 MARGIN_PX = 14
+GROUND_PX = 25  # the band of floor below the floor line
 MAX_SCALE = 4.0  # pixels per body unit at the final size: a lying figure is not drawn huge
 INSET_SIZE = (170, 110)
 
@@ -122,12 +123,11 @@ def fit(scenes: Iterable[Scene], inset: bool) -> Viewport:
     right = max(e[2] for e in extents) + 4.0
     top = max(e[3] for e in extents) + 2.0
     width_px, height_px = SIZE
+    ground_px = height_px - GROUND_PX
+    header_px = INSET_SIZE[1] + 16 if inset else HEADER_PX
     room_w = width_px - 2 * MARGIN_PX
-    room_h = height_px - HEADER_PX - MARGIN_PX - 18  # 18 px of ground below the floor line
-    if inset:
-        room_h -= INSET_SIZE[1] - HEADER_PX + 10 if top - 0 > 60 else 0
+    room_h = ground_px - header_px - MARGIN_PX / 2
     scale = min(room_w / (right - left), room_h / top, MAX_SCALE)
-    ground_px = height_px - 18 - MARGIN_PX / 2
     centre = (left + right) / 2
     left_px = width_px / 2 - centre * scale  # centre the figure
     return Viewport(scale=scale * SUPERSAMPLE, left=-left_px / scale,
@@ -241,14 +241,12 @@ GHOST_COLOURS = {"near": GHOST, "trunk": GHOST, "far": GHOST}
 # --------------------------------------------------------------------------- props
 
 
-def _draw_ground(paint: _Painter, scenes: Sequence[Scene]) -> None:
+def _draw_setting(paint: _Painter, scenes: Sequence[Scene], stage: StagePicture) -> None:
+    """What does not move: the floor, the wall, the mat under every frame, the step."""
     width, height = SIZE[0] * SUPERSAMPLE, SIZE[1] * SUPERSAMPLE
     _, ground = paint.view.px(0.0, 0.0)
     paint.canvas.rectangle((0, ground, width, height), fill=GROUND)
     paint.canvas.line((0, ground, width, ground), fill=GROUND_LINE, width=2 * SUPERSAMPLE)
-
-
-def _draw_setting(paint: _Painter, scenes: Sequence[Scene], stage: StagePicture) -> None:
     setting = scenes[0].setting
     if setting.wall_x is not None:
         top = (paint.view.ground_px - HEADER_PX * SUPERSAMPLE) / paint.view.scale + 4
@@ -368,6 +366,9 @@ class StageArtist:
         self.view = fit([*self.frames, *self.keyframes.values()], stage.top_inset)
         first = self.keyframes[stage.keyframes[0].name]
         self.inset = top_inset(first, words["from_above"]) if stage.top_inset else None
+        self.background = Image.new("RGB", (SIZE[0] * SUPERSAMPLE, SIZE[1] * SUPERSAMPLE),
+                                    BACKGROUND)
+        _draw_setting(_Painter(ImageDraw.Draw(self.background), self.view), self.frames, stage)
 
     def still(self) -> Image.Image:
         ghost = self.keyframes[self.stage.ghost] if self.stage.ghost else None
@@ -378,11 +379,8 @@ class StageArtist:
                 for scene, spec in zip(self.frames, self.plan)]
 
     def _picture(self, scene: Scene, ghost: Scene | None) -> Image.Image:
-        big = Image.new("RGB", (SIZE[0] * SUPERSAMPLE, SIZE[1] * SUPERSAMPLE), BACKGROUND)
-        paint = _Painter(ImageDraw.Draw(big), self.view)
-        _draw_ground(paint, self.frames)
-        _draw_setting(paint, self.frames, self.stage)
-        _draw_scene(paint, scene, ghost)
+        big = self.background.copy()
+        _draw_scene(_Painter(ImageDraw.Draw(big), self.view), scene, ghost)
         image = big.reduce(SUPERSAMPLE)
         self._label(image)
         if self.inset is not None:
@@ -390,9 +388,20 @@ class StageArtist:
         return image
 
     def _label(self, image: Image.Image) -> None:
+        """Title and label, top left; a long label gets a smaller font rather than cut off."""
         draw = ImageDraw.Draw(image)
+        room = SIZE[0] - 2 * MARGIN_PX - (INSET_SIZE[0] + 8 if self.inset is not None else 0)
         draw.text((MARGIN_PX, 10), self.stage.title, font=font(True, 17), fill=TITLE)
-        draw.text((MARGIN_PX, 32), self.stage.label, font=font(False, 14), fill=LABEL)
+        draw.text((MARGIN_PX, 32), self.stage.label, font=label_font(self.stage.label, room),
+                  fill=LABEL)
+
+
+def label_font(text: str, room_px: int) -> ImageFont.FreeTypeFont:
+    """The largest label font, 14 px down to 10 px, that fits the text in the room."""
+    for size in range(14, 10, -1):
+        if font(False, size).getlength(text) <= room_px:
+            return font(False, size)
+    return font(False, 10)
 
 
 def png_bytes(image: Image.Image) -> bytes:

@@ -14,7 +14,9 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import logging
 import os
+import re
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +30,11 @@ from .draw import SIZE, STYLE_VERSION, StageArtist, font, gif_bytes, png_bytes
 from .model import PoseBook, StagePicture
 from .motion import FRAMES
 
+log = logging.getLogger(__name__)
+
 CACHE_FOLDER = "backcoach-pictures"
+KEY_LENGTH = 24
+_CACHED_FILE = re.compile(rf"[0-9a-f]{{{KEY_LENGTH}}}\.(png|gif)")
 OVERVIEW_FILE = "overview.png"
 THUMBNAIL = (240, 160)
 OVERVIEW_COLUMNS = 6
@@ -103,8 +109,11 @@ class Pictures:
     def warm(self) -> asyncio.Task[int]:
         """Start drawing every stage in the background (call once, from the running loop).
 
-        Every exercise's first stage goes first, since new people start there. Returns the task;
-        its result is how many stages it drew (0 when the cache was already complete).
+        Every exercise's first stage goes first, since new people start there; then pictures
+        of stages that no longer exist are removed. Returns the task; its result is how many
+        stages it drew (0 when the cache was already complete). A folder that cannot be
+        written is logged once and ends the warm-up; pictures are then drawn on first use.
+        Cancelling the task stops it after the stage being drawn.
         """
         if self._warm_task is None:
             self._warm_executor = ThreadPoolExecutor(max_workers=1,
@@ -120,6 +129,10 @@ class Pictures:
                 if not self._cached(stage):
                     await loop.run_in_executor(self._warm_executor, self._ensure, stage)
                     drawn += 1
+            await loop.run_in_executor(self._warm_executor, self.prune)
+        except OSError as error:
+            log.warning("pictures: cannot write to %s (%s); drawing on first use instead",
+                        self.cache_dir, error)
         finally:
             assert self._warm_executor is not None
             self._warm_executor.shutdown(wait=False)
@@ -139,7 +152,7 @@ class Pictures:
         words = dict(self.poses.words) if stage.top_inset else {}
         payload = json.dumps({"stage": described, "words": words, "style": STYLE_VERSION,
                               "size": SIZE, "frames": FRAMES}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:24]
+        return hashlib.sha256(payload.encode()).hexdigest()[:KEY_LENGTH]
 
     def _paths(self, stage: StagePicture) -> StageFiles:
         key = self.key(stage)
@@ -160,6 +173,18 @@ class Pictures:
             _write_atomically(files.animation, gif_bytes(artist.animation()))
             _write_atomically(files.still, png_bytes(artist.still()))
         return files
+
+    def prune(self) -> int:
+        """Remove cached pictures of stages that changed or went away; returns how many."""
+        current = {self.key(stage) for stage in self.poses.all_stages()}
+        removed = 0
+        if not self.cache_dir.is_dir():
+            return 0
+        for path in self.cache_dir.iterdir():
+            if _CACHED_FILE.fullmatch(path.name) and path.stem not in current:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def _lock_for(self, key: str) -> threading.Lock:
         with self._locks_guard:

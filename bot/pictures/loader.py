@@ -22,6 +22,8 @@ from .model import (
 from .scene import TOUCH_TOLERANCE, contact_gaps, lowest_point, part_x, scene_for, setting_for
 
 POSES_FILE = "poses.toml"
+MAX_TITLE = 28  # characters that fit on the picture in the title's bold font
+MAX_LABEL = 56  # and in the label's (a smaller font is used for the longest ones)
 
 _EXERCISE_FIELDS = ("id", "title", "view", "motion", "anchor", "keyframes", "pose", "stage")
 # A stage may override any of these exercise-wide choices.
@@ -177,8 +179,8 @@ def _parse_stage(exercise: dict[str, Any], exercise_poses: dict[str, Any],
     picture = StagePicture(
         exercise_id=exercise_id,
         stage_id=stage["id"],
-        title=_text(exercise, "title", _Where(where.file, where.parts[:1])),
-        label=_text(stage, "label", where),
+        title=_text(exercise, "title", _Where(where.file, where.parts[:1]), MAX_TITLE),
+        label=_text(stage, "label", where, MAX_LABEL),
         view=view,
         motion=motion,
         anchor=anchor,
@@ -364,10 +366,13 @@ def _table(value: Any, field: str, where: _Where) -> dict[str, Any]:
     return value
 
 
-def _text(table: dict[str, Any], field: str, where: _Where) -> str:
+def _text(table: dict[str, Any], field: str, where: _Where, longest: int = 200) -> str:
     value = table.get(field)
     if not isinstance(value, str) or not value.strip():
         raise where.error(field, f"must be non-empty text, got {value!r}")
+    if len(value.strip()) > longest:
+        raise where.error(field, f"must be at most {longest} characters to fit on the picture, "
+                                 f"got {len(value.strip())}")
     return value.strip()
 
 

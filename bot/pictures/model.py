@@ -94,15 +94,6 @@ class Props:
     wall_at: str | None = None
     dumbbell: str | None = None  # one of WEIGHT_HOLDS: a dumbbell in that hand, or one in each
 
-    def names(self) -> tuple[str, ...]:
-        """The props in use, by their content names, in drawing order."""
-        used = [
-            ("mat", self.mat), ("step", self.step_under), ("wall", self.wall_at),
-            ("foam_roller", self.foam_roller), ("dowel", self.dowel), ("belt", self.belt),
-            ("dumbbell", self.dumbbell),
-        ]
-        return tuple(name for name, value in used if value)
-
 
 @dataclass(frozen=True)
 class StagePicture:

@@ -23,10 +23,11 @@ BREATHE_MS = 150  # each frame of a breath (24 frames: a slow 3.6 s breath)
 
 @dataclass(frozen=True)
 class FrameSpec:
-    """One frame: the angles to draw, the keyframe it starts from, and its duration."""
+    """One frame: the angles to draw, the keyframes it moves from and towards, its duration."""
 
     angles: Mapping[str, float]
     pose: Pose
+    toward: Pose
     duration_ms: int
     is_keyframe: bool
 
@@ -46,12 +47,12 @@ def frame_plan(stage: StagePicture) -> list[FrameSpec]:
     for number, start in enumerate(visits):
         end = visits[(number + 1) % len(visits)]
         held = HELD_MS if start.name == stage.still else KEY_MS
-        frames.append(FrameSpec(dict(start.angles), start, held, True))
+        frames.append(FrameSpec(dict(start.angles), start, end, held, True))
         for step in range(1, betweens + 1):
             share = _ease(step / (betweens + 1))
-            frames.append(FrameSpec(_blend(start, end, share), start, BETWEEN_MS, False))
+            frames.append(FrameSpec(_blend(start, end, share), start, end, BETWEEN_MS, False))
     while len(frames) < FRAMES:  # only when the division above is not exact
-        frames.append(FrameSpec(dict(visits[0].angles), visits[0], BETWEEN_MS, True))
+        frames.append(FrameSpec(dict(visits[0].angles), visits[0], visits[1], BETWEEN_MS, True))
     return frames
 
 
@@ -60,7 +61,7 @@ def _breathe(stage: StagePicture) -> list[FrameSpec]:
     frames = []
     for number in range(FRAMES):
         share = (1.0 - math.cos(2.0 * math.pi * number / FRAMES)) / 2.0
-        frames.append(FrameSpec(_blend(exhale, inhale, share), exhale, BREATHE_MS,
+        frames.append(FrameSpec(_blend(exhale, inhale, share), exhale, inhale, BREATHE_MS,
                                 number in (0, FRAMES // 2)))
     return frames
 
