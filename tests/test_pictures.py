@@ -503,7 +503,8 @@ def test_a_knee_bent_beyond_human_range_is_refused(content_copy) -> None:
     edit_poses(content_copy, r'(id = "bird_dog".*?near_knee = )100', r"\g<1>200")
     message = poses_error(content_copy)
     assert "poses.toml: exercise 'bird_dog', stage 'tabletop', pose 'table': " in message
-    assert "field 'near_knee' must be between 0 and 160 degrees for a knee, got 200" in message
+    assert "field 'near_knee' must be between 0 and 160 degrees for a knee, got 200 " \
+           "(set in exercise 'bird_dog', pose 'table')" in message
 
 
 def test_a_hip_bent_backwards_too_far_is_refused(content_copy) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from .model import Pose
 
@@ -53,6 +53,8 @@ FRONT_VIEW_ELEVATION = 0.35  # picture rise per unit of distance away from the v
 FRONT_VIEW_FOOT = 3.5  # a foot pointing at the viewer looks this long
 
 SIDES = ("near", "far")
+
+Angles = Callable[[str], float]  # a pose's angle by field name
 
 
 def direction(degrees: float) -> tuple[float, float]:
@@ -206,7 +208,7 @@ def build_figure(pose: Pose, view: str, hands_apart: float, knees_apart: float,
     return Figure(joints, directions, view)
 
 
-def _arm(side: str, shoulder: Joint, thoracic: float, angle, hand_z: float
+def _arm(side: str, shoulder: Joint, thoracic: float, angle: Angles, hand_z: float
          ) -> tuple[dict[str, Joint], dict[str, float]]:
     """Shoulder, elbow and hand; an arm reaching inwards is shorter in the side view."""
     upper = thoracic - 180.0 + angle(f"{side}_shoulder")
@@ -219,7 +221,7 @@ def _arm(side: str, shoulder: Joint, thoracic: float, angle, hand_z: float
     return joints, {f"{side}_upper_arm": upper, f"{side}_forearm": fore}
 
 
-def _leg(side: str, hip: Joint, lumbar: float, angle, knee_z: float
+def _leg(side: str, hip: Joint, lumbar: float, angle: Angles, knee_z: float
          ) -> tuple[dict[str, Joint], dict[str, float]]:
     """Hip, knee, ankle, heel and toe; a thigh angling inwards is shorter in the side view."""
     thigh = lumbar - 180.0 + angle(f"{side}_hip")
@@ -234,7 +236,7 @@ def _leg(side: str, hip: Joint, lumbar: float, angle, knee_z: float
     return joints, {f"{side}_thigh": thigh, f"{side}_shin": shin, f"{side}_foot": foot}
 
 
-def _front_leg(side: str, hip: Joint, lumbar: float, angle
+def _front_leg(side: str, hip: Joint, lumbar: float, angle: Angles
                ) -> tuple[dict[str, Joint], dict[str, float]]:
     """A leg of a person lying on their side, seen from their front.
 

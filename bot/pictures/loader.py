@@ -238,19 +238,20 @@ def _resolve_pose(name: str, exercise_poses: dict[str, Any], stage_poses: dict[s
     for field in ANGLE_FIELDS:
         if field not in values:
             raise pose_where.error(field, "is missing (give it here or in the pose named by 'like')")
-        angles[field] = _angle(values[field], pose_where, field)
+        angles[field] = _angle(values[field], pose_where, field, origin[field])
     contacts = {field: _parts(values.get(field, []), pose_where, field) for field in _POSE_CONTACTS}
     return Pose(name=name, angles=angles, **contacts)
 
 
-def _angle(value: Any, where: _Where, field: str) -> float:
-    """A joint angle within its human range."""
+def _angle(value: Any, where: _Where, field: str, set_in: _Where) -> float:
+    """A joint angle within its human range; the error says which table to edit."""
     low, high = JOINT_RANGES[joint_of(field)]
+    source = "" if set_in == where else f" (set in {', '.join(set_in.parts)})"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise where.error(field, f"must be a number of degrees, got {value!r}")
+        raise where.error(field, f"must be a number of degrees, got {value!r}{source}")
     if not low <= value <= high:
         raise where.error(field, f"must be between {low:g} and {high:g} degrees for a "
-                                 f"{joint_of(field)}, got {value!r}")
+                                 f"{joint_of(field)}, got {value!r}{source}")
     return float(value)
 
 
