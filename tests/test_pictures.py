@@ -554,6 +554,7 @@ def test_pictures_are_drawn_once_and_shared_by_identical_stages(poses, tmp_path)
     assert pictures.files("side_plank", 0).animation.stat().st_mtime_ns == drawn_at
     assert pictures.files("side_plank", 10) != first
     assert pictures.files("side_plank", 99) == pictures.files("side_plank", 11), "index clamped"
+    assert first.key == first.still.stem == first.animation.stem, "one key names both files"
     with pytest.raises(KeyError):
         pictures.files("plank_jacks", 0)
 

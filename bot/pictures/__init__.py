@@ -11,6 +11,7 @@ paths and send them however their platform likes.
     path = await pictures.animation_async("side_plank", stage_index)   # GIF, 480x320, 24 frames
     path = await pictures.still_async("side_plank", stage_index)       # PNG, 480x320
     files = pictures.ready("side_plank", stage_index)  # StageFiles or None: never waits
+    files.key                                    # changes when the picture does: key -> file_id
     pictures.contact_sheet(out_dir)              # every PNG and GIF plus overview.png
 
 The poses live in content/poses.toml (format described at its top); the picture's words are

@@ -4,9 +4,9 @@ Each stage's still (PNG) and animation (GIF) are drawn together and stored under
 from a hash of everything that shapes them (the stage's poses, props, words and the drawing
 style), so a change in content/poses.toml or in the style draws them again, and stages that
 look the same (e.g. the ten knees-down side plank stages) share one file. Drawing takes about
-half a second per stage, so it never runs on the event loop: the async methods draw in a
-worker thread, and `warm()` draws every stage in the background at start-up, first stages
-first, so the first workout finds its pictures ready.
+a tenth of a second per stage (bench/pictures.py), too long for the event loop: the async
+methods draw in a worker thread, and `warm()` draws every stage in the background at start-up,
+first stages first, so the first workout finds its pictures ready.
 """
 from __future__ import annotations
 
@@ -48,8 +48,13 @@ def cache_dir_beside(database: Path) -> Path:
 
 @dataclass(frozen=True)
 class StageFiles:
-    """The two files of one stage."""
+    """The two files of one stage, and the key they are cached under.
 
+    The key changes whenever the picture would change, so a platform that uploads a file once
+    and re-sends it by an id (Telegram's file_id) can keep key -> id.
+    """
+
+    key: str
     still: Path  # PNG, SIZE pixels
     animation: Path  # GIF, FRAMES frames, loops forever
 
@@ -156,7 +161,7 @@ class Pictures:
 
     def _paths(self, stage: StagePicture) -> StageFiles:
         key = self.key(stage)
-        return StageFiles(self.cache_dir / f"{key}.png", self.cache_dir / f"{key}.gif")
+        return StageFiles(key, self.cache_dir / f"{key}.png", self.cache_dir / f"{key}.gif")
 
     def _cached(self, stage: StagePicture) -> bool:
         files = self._paths(stage)

@@ -4,7 +4,8 @@ Every animation has FRAMES frames, so a chat platform gets small files of a know
 - "cycle" (a movement): start -> ... -> end -> ... back, easing in and out of each keyframe;
 - "alternate" (bird dog, dead bug): rest -> side A -> rest -> side B;
 - "breathe" (a hold): a slow sway between two nearly equal keyframes, like breathing.
-The keyframe the still picture shows is held longest, so the eye rests on the position to learn.
+The keyframe the still picture shows (for "alternate", both sides) is held longest, so the eye
+rests on the position to learn.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def frame_plan(stage: StagePicture) -> list[FrameSpec]:
     frames: list[FrameSpec] = []
     for number, start in enumerate(visits):
         end = visits[(number + 1) % len(visits)]
-        held = HELD_MS if start.name == stage.still else KEY_MS
+        held = HELD_MS if start.name == stage.still or (
+            stage.motion == "alternate" and start is not visits[0]) else KEY_MS
         frames.append(FrameSpec(dict(start.angles), start, end, held, True))
         for step in range(1, betweens + 1):
             share = _ease(step / (betweens + 1))
