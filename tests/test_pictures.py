@@ -7,7 +7,6 @@ where the body parts actually are, in every frame of the animation.
 """
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import shutil

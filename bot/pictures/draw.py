@@ -13,14 +13,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import math
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .body import HALF_HIPS, HALF_SHOULDERS, LIMBS, RADII, Figure, Joint, radius_of
+from .body import HALF_HIPS, HALF_SHOULDERS, LIMBS, RADII, Figure, Joint
 from .model import StagePicture
 from .motion import FrameSpec, frame_plan
 from .scene import (
@@ -71,9 +71,16 @@ def _font_file(name: str) -> str:
     return str(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / name)
 
 
-@lru_cache(maxsize=None)
+_fonts = threading.local()
+
+
 def font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(_font_file("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"), size)
+    """A font, loaded once per thread: FreeType faces are not safe to share between threads."""
+    loaded = _fonts.__dict__.setdefault("loaded", {})
+    if (bold, size) not in loaded:
+        name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+        loaded[(bold, size)] = ImageFont.truetype(_font_file(name), size)
+    return loaded[(bold, size)]
 
 
 # --------------------------------------------------------------------------- viewport
