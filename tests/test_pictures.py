@@ -161,7 +161,6 @@ def pictures(poses: PoseBook, tmp_path_factory: pytest.TempPathFactory) -> Pictu
 def test_every_stage_of_the_programme_has_a_picture(programme: Programme, poses: PoseBook) -> None:
     expected = [(e.id, s.id) for e in programme.exercises for s in e.stages]
     assert [(s.exercise_id, s.stage_id) for s in poses.all_stages()] == expected
-    assert len(expected) == 35
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
@@ -525,9 +524,9 @@ def test_a_misspelt_angle_and_an_unknown_stage_are_refused(content_copy, tmp_pat
     assert "exercise 'dead_bug', pose 'rest': field 'near_elbw' is not a known field" in \
         poses_error(content_copy)
     other = Path(shutil.copytree(CONTENT_DIR, tmp_path / "other"))
-    edit_poses(other, r'id = "knees_90"', 'id = "knees_95"')
+    edit_poses(other, r'id = "knees_25"', 'id = "knees_95"')
     message = poses_error(other)
-    assert "exercise 'side_plank', stage 9: field 'id' must be a stage of this exercise" in message
+    assert "exercise 'side_plank', stage 3: field 'id' must be a stage of this exercise" in message
 
 
 def test_a_breath_that_is_really_a_movement_is_refused(content_copy) -> None:
@@ -649,7 +648,7 @@ def test_contact_sheet_has_every_stage_and_an_overview(poses, pictures, tmp_path
     for stage in poses.all_stages():
         assert {f"{stage.exercise_id}-{stage.stage_id}.png",
                 f"{stage.exercise_id}-{stage.stage_id}.gif"} <= names
-    assert len(names) == 2 * 35 + 1
+    assert len(names) == 2 * len(poses.all_stages()) + 1  # and nothing else
     with Image.open(overview) as sheet:
         assert sheet.size == (6 * 240, 8 * (160 + 18)), "six across, a row or two per exercise"
 

@@ -17,9 +17,9 @@ paths and send them however their platform likes.
 The poses live in content/poses.toml (format described at its top); the picture's words are
 the exercise `title` and stage `label` there, plus its [words] table.
 """
-from .library import Pictures, StageFiles, cache_dir_beside
-from .loader import POSES_FILE, load_poses
-from .model import PoseBook, StagePicture
+from bot.pictures.library import Pictures, StageFiles, cache_dir_beside
+from bot.pictures.loader import POSES_FILE, load_poses
+from bot.pictures.model import PoseBook, StagePicture
 
 __all__ = [
     "POSES_FILE", "PoseBook", "Pictures", "StageFiles", "StagePicture", "cache_dir_beside",

@@ -10,8 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..content import ContentError, load_programme
-from . import Pictures, load_poses
+from bot.content import ContentError, load_programme
+from bot.pictures import Pictures, load_poses
 
 CONTENT = Path(__file__).resolve().parent.parent.parent / "content"
 

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from .model import Pose
+from bot.pictures.model import Pose
 
 # Segment lengths, body units.
 LUMBAR = 14.0  # pelvis -> waist

@@ -20,10 +20,10 @@ from typing import Iterable, Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .body import HALF_HIPS, HALF_SHOULDERS, LIMBS, RADII, Figure, Joint
-from .model import StagePicture
-from .motion import FrameSpec, frame_plan
-from .scene import (
+from bot.pictures.body import HALF_HIPS, HALF_SHOULDERS, LIMBS, RADII, Figure, Joint
+from bot.pictures.model import StagePicture
+from bot.pictures.motion import FrameSpec, frame_plan
+from bot.pictures.scene import (
     DOWEL_RADIUS, DUMBBELL_HALF_BAR, DUMBBELL_RADIUS, MAT_THICKNESS, ROLLER_RADIUS,
     WALL_THICKNESS, Scene, scene_for, setting_for,
 )

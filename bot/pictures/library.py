@@ -26,9 +26,9 @@ from typing import Iterable
 
 from PIL import Image, ImageDraw
 
-from .draw import SIZE, STYLE_VERSION, StageArtist, font, gif_bytes, png_bytes
-from .model import PoseBook, StagePicture
-from .motion import FRAMES
+from bot.pictures.draw import SIZE, STYLE_VERSION, StageArtist, font, gif_bytes, png_bytes
+from bot.pictures.model import PoseBook, StagePicture
+from bot.pictures.motion import FRAMES
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..content import ContentError, Programme
-from .body import HIP_WIDTH, SHOULDER_WIDTH
-from .model import (
+from bot.content import ContentError, Programme
+from bot.pictures.body import HIP_WIDTH, SHOULDER_WIDTH
+from bot.pictures.model import (
     ANCHOR_PARTS, ANGLE_FIELDS, BREATHE_MAX_DEGREES, CONTACT_PARTS, JOINT_RANGES, MOTIONS,
     VIEWS, WEIGHT_HOLDS, WORDS, Pose, PoseBook, Props, StagePicture, joint_of,
 )
-from .scene import TOUCH_TOLERANCE, contact_gaps, lowest_point, part_x, scene_for, setting_for
+from bot.pictures.scene import TOUCH_TOLERANCE, contact_gaps, lowest_point, part_x, scene_for, setting_for
 
 POSES_FILE = "poses.toml"
 MAX_TITLE = 28  # characters that fit on the picture in the title's bold font

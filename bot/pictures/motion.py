@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
-from .model import ANGLE_FIELDS, Pose, StagePicture
+from bot.pictures.model import ANGLE_FIELDS, Pose, StagePicture
 
 FRAMES = 24
 HELD_MS = 900  # the still's keyframe

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
-from .body import (
+from bot.pictures.body import (
     CHEST_TO_NECK, CONTACT_JOINTS, LUMBAR, NECK, RADII, THORACIC, Figure, Joint, build_figure,
 )
-from .model import Pose, StagePicture
+from bot.pictures.model import Pose, StagePicture
 
 MAT_THICKNESS = 3.0
 # How far a resting part may be from its surface and still count as touching it, body units.
