@@ -16,7 +16,6 @@ import functools
 import logging
 import os
 import warnings
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +36,7 @@ from bot.app import ConfigError
 from bot.coach import Coach
 from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
+from bot.locks import PersonLocks
 from bot.replies import Attachment, Choice, Reply
 
 NAME = PLATFORM = "telegram"
@@ -111,7 +111,7 @@ class TelegramAdapter:
         self.app.add_error_handler(self.on_error)
         self._slots: dict[tuple[int, str], int] = {}  # (chat, slot) -> message id
         self._resume = Resume(coach.s.delivery.MAX_TRIES)  # parts out before a fault
-        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._chat_locks: PersonLocks[int] = PersonLocks()  # dropped when idle
         # At most `connections` API calls in flight; more would queue inside httpx's connection
         # pool, which rescans its whole queue on every change (slow under load). Four calls at
         # Telegram's usual 20-100 ms round trip still carry more than the 30 messages/s budget.

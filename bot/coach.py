@@ -16,6 +16,7 @@ from typing import Any
 from . import progress
 from .events import Command, Event, UserKey
 from .intents import Intent, button, parse
+from .locks import KeyLock, PersonLocks
 from .onboarding import RED_FLAG_PREFIX, READY, Onboarding, is_onboarding, pain_buttons, tag_for
 from .pain import clinician_advice
 from .progression import Session, after_workout
@@ -55,7 +56,7 @@ class Coach:
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         # Called with the person's key after they erased their data (drop in-memory state).
         self.on_delete: list[Callable[[UserKey], Awaitable[None]]] = []
-        self._locks: dict[UserKey, asyncio.Lock] = {}
+        self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -125,15 +126,12 @@ class Coach:
         await asyncio.gather(*(s.task for s in self.workouts.values() if s.task),
                              return_exceptions=True)
 
-    def lock(self, user: UserKey) -> asyncio.Lock:
+    def lock(self, user: UserKey) -> KeyLock[UserKey]:
         """The per-person lock: hold it to change a person's state from outside an event."""
         return self._lock(user)
 
-    def _lock(self, user: UserKey) -> asyncio.Lock:
-        lock = self._locks.get(user)
-        if lock is None:
-            lock = self._locks[user] = asyncio.Lock()
-        return lock
+    def _lock(self, user: UserKey) -> KeyLock[UserKey]:
+        return self._locks[user]
 
     # -- routing ------------------------------------------------------------------------------
 

@@ -7,15 +7,14 @@ errors retry with backoff; nothing is sent twice on purpose.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from .clock import Clock
 from .events import UserKey
+from .locks import PersonLocks
 from .replies import Reply
 
 log = logging.getLogger(__name__)
@@ -92,6 +91,11 @@ class TokenBucket:
         self._refill()
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) * self.rate.interval
 
+    def full(self) -> bool:
+        """Refilled to the brim: no different from a new bucket, so it can be forgotten."""
+        self._refill()
+        return self.tokens >= self.rate.count
+
     def free_at(self) -> float:
         """Clock time at which a token will be available (now if one is)."""
         return self.clock.monotonic() + self.wait_time()
@@ -101,14 +105,16 @@ class Delivery:
     """Routes replies to adapters, in order per person, within each adapter's budget."""
 
     MAX_TRIES = 5
+    KEEP_BUCKETS = 1024  # per-chat budgets kept before forgetting the full ones
 
     def __init__(self, clock: Clock,
                  on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None) -> None:
         self.clock = clock
         self.on_unreachable = on_unreachable
         self.adapters: dict[str, Outbound] = {}
-        self._locks: defaultdict[UserKey, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
         self._chat_buckets: dict[UserKey, TokenBucket] = {}
+        self._sweep_at = self.KEEP_BUCKETS
         self._overall: dict[str, TokenBucket] = {}
 
     def register(self, adapter: Outbound) -> None:
@@ -146,8 +152,8 @@ class Delivery:
         if adapter is None:
             return
         while True:
-            lock = self._locks.get(user)
-            if lock is not None and lock.locked():
+            lock = self._locks[user]
+            if lock.locked():
                 async with lock:
                     pass
                 continue
@@ -193,8 +199,18 @@ class Delivery:
             return None
         bucket = self._chat_buckets.get(user)
         if bucket is None:
+            self._forget_full_buckets()
             bucket = self._chat_buckets[user] = TokenBucket(self.clock, rate)
         return bucket
+
+    def _forget_full_buckets(self) -> None:
+        """Keep budgets for the people sending now, not for everyone ever: each time their
+        number has doubled, drop the full ones (a full bucket acts exactly like a new one)."""
+        if len(self._chat_buckets) < self._sweep_at:
+            return
+        for user in [user for user, bucket in self._chat_buckets.items() if bucket.full()]:
+            del self._chat_buckets[user]
+        self._sweep_at = max(self.KEEP_BUCKETS, 2 * len(self._chat_buckets))
 
     async def _wait_for_budget(self, user: UserKey, adapter: Outbound) -> None:
         for bucket in (self._chat_bucket(user, adapter), self._overall.get(user.platform)):
@@ -229,8 +245,6 @@ class Delivery:
             await self.on_unreachable(user, reason)
 
     def forget(self, user: UserKey) -> None:
-        """Drop per-person send state (after they delete their data)."""
+        """Drop per-person send state (after they delete their data); their lock goes by
+        itself once nobody holds it."""
         self._chat_buckets.pop(user, None)
-        lock = self._locks.get(user)
-        if lock is not None and not lock.locked():
-            del self._locks[user]

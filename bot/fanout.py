@@ -25,6 +25,7 @@ from .audience import in_programme
 from .coach import WORKOUT
 from .events import UserKey
 from .localtime import local_date
+from .locks import KeyLock
 from .reminder_book import CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next
 from .reminder_chat import Message
 from .reminder_times import DAILY, SNOOZE, WEEKLY, Prefs, iso, parse_iso
@@ -120,7 +121,7 @@ class FanOut:
         assert prefs is not None
         return self.r.chat.compose(user, prefs, due, now)
 
-    async def _wait_turn(self, key: UserKey) -> asyncio.Lock:
+    async def _wait_turn(self, key: UserKey) -> KeyLock[UserKey]:
         """Wait for this send's turn: earlier rows first (a FIFO turnstile, so sends start in
         due order even with several in flight), then budget room, then the person not being
         mid-conversation. Returns the person's lock, taken; the caller must send before its
