@@ -29,7 +29,6 @@ import re
 import secrets
 import traceback
 import warnings
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -53,6 +52,7 @@ from bot.errors import ConfigError
 from bot.coach import Coach
 from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
+from bot.delivery import PersonLocks
 from bot.replies import Attachment, Choice, Reply
 
 NAME = PLATFORM = "telegram"
@@ -149,7 +149,7 @@ class TelegramAdapter:
         self.app.add_error_handler(self.on_error)
         self._slots: dict[tuple[int, str], int] = {}  # (chat, slot) -> message id
         self._resume = Resume(Delivery.MAX_TRIES)  # parts out before a fault
-        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._chat_locks: PersonLocks[int] = PersonLocks()  # dropped when idle
         # At most `connections` API calls in flight; more would queue inside httpx's connection
         # pool, which rescans its whole queue on every change (slow under load). Four calls at
         # Telegram's usual 20-100 ms round trip still carry more than the 30 messages/s budget.

@@ -23,7 +23,7 @@ from bot.workout.progression import Session, after_workout
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.clock import Clock
-from bot.delivery import Outbound
+from bot.delivery import KeyLock, Outbound, PersonLocks
 from bot.data.store import User
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
@@ -45,7 +45,7 @@ class Coach:
         self.onboarding = Onboarding(services)
         self.table = RoutingTable()
         self._workouts: dict[UserKey, WorkoutSession] = {}
-        self._locks: dict[UserKey, asyncio.Lock] = {}
+        self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
         self.table.add(self._core_feature())
 
     def use(self, *features: Feature) -> None:
@@ -200,11 +200,8 @@ class Coach:
         """The per-person lock: hold it to change a person's state from outside an event."""
         return self._lock(user)
 
-    def _lock(self, user: UserKey) -> asyncio.Lock:
-        lock = self._locks.get(user)
-        if lock is None:
-            lock = self._locks[user] = asyncio.Lock()
-        return lock
+    def _lock(self, user: UserKey) -> KeyLock[UserKey]:
+        return self._locks[user]
 
     # -- routing ------------------------------------------------------------------------------
 

@@ -4,15 +4,20 @@ Each adapter declares a send budget (per chat and overall). Messages for one per
 order they were made; cues wait for budget, countdown edits are dropped when there is none left.
 A platform's "forbidden" turns the person's reminders off; 429s wait as asked; other transient
 errors retry with backoff; nothing is sent twice on purpose.
+
+Per-person locks (`PersonLocks`) live here too: Delivery, the coach and adapters each keep one
+lock per person or chat, and a plain dict of them would grow by one for every person who ever
+wrote. A key's lock is forgotten the moment its last holder or waiter lets go, and made afresh
+the next time; callers get a handle named by the key, never the lock itself, so a handle kept
+across an await cannot end up guarding a lock that was already forgotten.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from bot.clock import Clock
 from bot.events import UserKey
@@ -92,6 +97,11 @@ class TokenBucket:
         self._refill()
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) * self.rate.interval
 
+    def full(self) -> bool:
+        """Refilled to the brim: no different from a new bucket, so it can be forgotten."""
+        self._refill()
+        return self.tokens >= self.rate.count
+
     def free_at(self) -> float:
         """Clock time at which a token will be available (now if one is)."""
         return self.clock.monotonic() + self.wait_time()
@@ -101,14 +111,16 @@ class Delivery:
     """Routes replies to adapters, in order per person, within each adapter's budget."""
 
     MAX_TRIES = 5
+    KEEP_BUCKETS = 1024  # per-chat budgets kept before forgetting the full ones
 
     def __init__(self, clock: Clock,
                  on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None) -> None:
         self.clock = clock
         self.on_unreachable = on_unreachable
         self.adapters: dict[str, Outbound] = {}
-        self._locks: defaultdict[UserKey, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
         self._chat_buckets: dict[UserKey, TokenBucket] = {}
+        self._sweep_at = self.KEEP_BUCKETS
         self._overall: dict[str, TokenBucket] = {}
 
     def register(self, adapter: Outbound) -> None:
@@ -146,8 +158,8 @@ class Delivery:
         if adapter is None:
             return
         while True:
-            lock = self._locks.get(user)
-            if lock is not None and lock.locked():
+            lock = self._locks[user]
+            if lock.locked():
                 async with lock:
                     pass
                 continue
@@ -193,8 +205,18 @@ class Delivery:
             return None
         bucket = self._chat_buckets.get(user)
         if bucket is None:
+            self._forget_full_buckets()
             bucket = self._chat_buckets[user] = TokenBucket(self.clock, rate)
         return bucket
+
+    def _forget_full_buckets(self) -> None:
+        """Keep budgets for the people sending now, not for everyone ever: each time their
+        number has doubled, drop the full ones (a full bucket acts exactly like a new one)."""
+        if len(self._chat_buckets) < self._sweep_at:
+            return
+        for user in [user for user, bucket in self._chat_buckets.items() if bucket.full()]:
+            del self._chat_buckets[user]
+        self._sweep_at = max(self.KEEP_BUCKETS, 2 * len(self._chat_buckets))
 
     async def _wait_for_budget(self, user: UserKey, adapter: Outbound) -> None:
         for bucket in (self._chat_bucket(user, adapter), self._overall.get(user.platform)):
@@ -229,8 +251,88 @@ class Delivery:
             await self.on_unreachable(user, reason)
 
     def forget(self, user: UserKey) -> None:
-        """Drop per-person send state (after they delete their data)."""
+        """Drop per-person send state (after they delete their data); their lock goes by
+        itself once nobody holds it."""
         self._chat_buckets.pop(user, None)
-        lock = self._locks.get(user)
-        if lock is not None and not lock.locked():
-            del self._locks[user]
+
+
+# -- per-person locks, dropped when idle ----------------------------------------------------
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+@dataclass
+class _Entry:
+    """A key's lock and how many holders and waiters still need it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class PersonLocks(Generic[Key]):
+    """Locks by key that are dropped when idle: `async with locks[key]:`."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Key, _Entry] = {}
+
+    def __getitem__(self, key: Key) -> KeyLock[Key]:
+        return KeyLock(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        """True while someone holds or waits for this key's lock."""
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def locked(self, key: Key) -> bool:
+        entry = self._entries.get(key)
+        return entry is not None and entry.lock.locked()
+
+    async def acquire(self, key: Key) -> None:
+        """Wait for the key's lock; returns at once, without yielding, when it is free."""
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
+        entry.users += 1
+        try:
+            await entry.lock.acquire()
+        except BaseException:  # cancelled while waiting: no longer needs the lock
+            self._leave(key, entry)
+            raise
+
+    def release(self, key: Key) -> None:
+        entry = self._entries.get(key)
+        if entry is None or not entry.lock.locked():
+            raise RuntimeError(f"release of an unlocked lock for {key!r}")
+        entry.lock.release()
+        self._leave(key, entry)
+
+    def _leave(self, key: Key, entry: _Entry) -> None:
+        entry.users -= 1
+        if entry.users == 0:
+            del self._entries[key]
+
+
+@dataclass(frozen=True)
+class KeyLock(Generic[Key]):
+    """The lock of one key, used like an asyncio.Lock (`async with`, acquire/release, locked)."""
+
+    locks: PersonLocks[Key]
+    key: Key
+
+    def locked(self) -> bool:
+        return self.locks.locked(self.key)
+
+    async def acquire(self) -> bool:
+        await self.locks.acquire(self.key)
+        return True
+
+    def release(self) -> None:
+        self.locks.release(self.key)
+
+    async def __aenter__(self) -> None:
+        await self.locks.acquire(self.key)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.locks.release(self.key)

@@ -173,6 +173,9 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(tmp_path):
         assert [w["status"] for w in exported["workouts"]] == ["done"]
         assert [(p["score"], p["kind"]) for p in exported["pain_reports"]] == [(2, "after")]
         assert not fake.calls_of("sendMessage", ok=False)
+    # Once everyone is answered, no per-chat or per-person lock is kept (bot/delivery.py, PersonLocks).
+    assert len(t.adapter._chat_locks) == 0 and len(t.coach._locks) == 0
+    assert len(t.coach.services.delivery._locks) == 0
 
 
 # -- replies through the adapter: photos, files, long texts, slots -----------------------------

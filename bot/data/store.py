@@ -299,17 +299,23 @@ class Store:
                              (json.dumps(position), workout_id))
 
     def set_workout_status(self, workout_id: int, status: str, now: datetime | None = None) -> None:
-        fields: dict[str, Any] = {"status": status}
-        if now is not None:
-            fields["ended_at"] = now.isoformat()
-        self.db["workouts"].update(workout_id, fields)
+        """Plain SQL: called for a thousand workouts ending in the same second (bench.timers)."""
+        if now is None:
+            self.db.conn.execute("update workouts set status = ? where id = ?",
+                                 (status, workout_id))
+        else:
+            self.db.conn.execute("update workouts set status = ?, ended_at = ? where id = ?",
+                                 (status, now.isoformat(), workout_id))
 
     def record_exercise(self, workout_id: int, exercise_id: str, stage_index: int, outcome: str,
                         now: datetime) -> None:
-        """Upsert by (workout, exercise): a replay after a crash cannot count an exercise twice."""
-        self.db["workout_exercises"].upsert(
-            {"workout_id": workout_id, "exercise_id": exercise_id, "stage_index": stage_index,
-             "outcome": outcome, "at": now.isoformat()}, pk=("workout_id", "exercise_id"))
+        """Upsert by (workout, exercise): a replay after a crash cannot count an exercise twice.
+        Plain SQL: it runs at the end of every exercise, on the timer's critical path."""
+        self.db.conn.execute(
+            "insert into workout_exercises (workout_id, exercise_id, stage_index, outcome, at) "
+            "values (?, ?, ?, ?, ?) on conflict (workout_id, exercise_id) do update set "
+            "stage_index = excluded.stage_index, outcome = excluded.outcome, at = excluded.at",
+            (workout_id, exercise_id, stage_index, outcome, now.isoformat()))
 
     def workout_exercises(self, workout_id: int) -> list[dict[str, Any]]:
         return list(self.db["workout_exercises"].rows_where(

@@ -29,6 +29,7 @@ from bot.reminders.messages import Message
 from bot.reminders.times import DAILY, SNOOZE, WEEKLY, Prefs, iso, parse_iso
 from bot.replies import Reply
 from bot.reminders.config import ReminderConfig, WeeklyHook
+from bot.delivery import KeyLock
 from bot.routing import Conversation
 from bot.services import Services
 from bot.data.store import User
@@ -129,7 +130,7 @@ class FanOut:
         assert prefs is not None
         return self.chat.compose(user, prefs, due, now)
 
-    async def _wait_turn(self, key: UserKey) -> asyncio.Lock:
+    async def _wait_turn(self, key: UserKey) -> KeyLock[UserKey]:
         """Wait for this send's turn: earlier rows first (a FIFO turnstile, so sends start in
         due order even with several in flight), then budget room, then the person not being
         mid-conversation. Returns the person's lock, taken; the caller must send before its
