@@ -77,6 +77,7 @@ async def run_coach(coach: Coach, keys: list[UserKey], spread: float) -> tuple[l
     async def one(key: UserKey) -> None:
         await clock.sleep(random.uniform(0, spread))
         await coach.handle(Text(key, "start session"))
+        await coach.handle(Text(key, "3"))  # the pain right now, asked before every session
         session = coach.running(key)
         first: list[float] = []
 
