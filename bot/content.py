@@ -829,8 +829,8 @@ def load_questions(content_dir: Path) -> tuple[Question, ...]:
         if not isinstance(lifelong, bool):
             raise ContentError(f"{where}: field 'lifelong' must be true or false")
         since = item.get("since_cleared", "")
-        if not isinstance(since, str) or (since and "{date}" not in since):
-            raise ContentError(f"{where}: field 'since_cleared' must be text naming {{date}}")
+        if not isinstance(since, str):
+            raise ContentError(f"{where}: field 'since_cleared' must be text")
         if since and (lifelong or item["severity"] == URGENT):
             raise ContentError(f"{where}: field 'since_cleared' is only for a practitioner "
                                "question that is not lifelong (urgent signs are asked as they are)")

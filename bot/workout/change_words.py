@@ -51,45 +51,43 @@ def downs(texts: Texts, programme: Programme, score: int, moves: Sequence[Move])
 
 def form_results(texts: Texts, programme: Programme, ups: Sequence[Move], kept: Sequence[Kept],
                  loaded: Sequence[Loaded]) -> list[Reply]:
-    """After the form check: what moved up, what stayed and what to work on, in one message."""
+    """After the form check: what moved up and what stayed, in one short message. What to work
+    on was said with each answer (`kept_advice`), so one exercise kept needs no more words."""
     fine = [item for item in loaded if item.answer == "yes"]
     slipping = [item for item in loaded if item.answer != "yes"]
-    if not (ups or kept or slipping):
-        return [Reply(_loaded_fine(texts, programme, fine))] if fine else []
-    if len(ups) + len(kept) + len(slipping) == 1:
-        text = _single(texts, programme, ups, kept, slipping)
-    else:
-        text = "\n".join([_headline(texts, ups, kept, slipping)]
-                         + [_up_line(texts, programme, move) for move in ups]
-                         + [_kept_line(texts, programme, item.move.exercise_id,
-                                       item.move.from_index, item.answer) for item in kept]
-                         + [_kept_line(texts, programme, item.exercise_id, item.stage_index,
-                                       item.answer) for item in slipping])
-    if fine:
-        text += "\n" + "\n".join(texts("changes.loaded_line",
-                                       name=programme.exercise(item.exercise_id).name)
-                                 for item in fine)
-    return [Reply(text)]
+    lines: list[str] = []
+    if len(ups) + len(kept) + len(slipping) > 1:
+        lines = ([_headline(texts, ups, kept, slipping)]
+                 + [_up_line(texts, programme, move) for move in ups]
+                 + [_kept_line(texts, programme, item.move.exercise_id, item.move.from_index,
+                               item.answer) for item in kept]
+                 + [_kept_line(texts, programme, item.exercise_id, item.stage_index, item.answer)
+                    for item in slipping])
+    elif ups:
+        lines = [_up_one(texts, programme, ups[0])]
+    if len(fine) == 1 and not lines:
+        lines = [texts("form.loaded_fine", name=programme.exercise(fine[0].exercise_id).name)]
+    elif fine:
+        lines += [texts("changes.loaded_line", name=programme.exercise(item.exercise_id).name)
+                  for item in fine]
+    return [Reply("\n".join(lines))] if lines else []
 
 
-def _single(texts: Texts, programme: Programme, ups: Sequence[Move], kept: Sequence[Kept],
-            slipping: Sequence[Loaded]) -> str:
-    if ups:
-        move = ups[0]
-        exercise = programme.exercise(move.exercise_id)
-        scores = move.detail.get("scores", [])
-        return texts("changes.up_one", name=exercise.name,
-                     stage=exercise.stage_at(move.to_index).name,
-                     count=move.detail.get("count", len(scores)),
-                     scores=", ".join(map(str, scores)))
-    exercise_id, index, answer = ((kept[0].move.exercise_id, kept[0].move.from_index,
-                                   kept[0].answer) if kept else
-                                  (slipping[0].exercise_id, slipping[0].stage_index,
-                                   slipping[0].answer))
+def kept_advice(texts: Texts, programme: Programme, exercise_id: str, index: int,
+                answer: str) -> str:
+    """"Side plank stays at ... for now. To work on: ...", said right after "Mostly" or "Not
+    yet", while the exercise is still in mind."""
     exercise = programme.exercise(exercise_id)
     stage = exercise.stage_at(index)
     return texts(KEPT_KEYS[answer], name=exercise.name, stage=stage.name,
                  work_on=stage.form.work_on)
+
+
+def _up_one(texts: Texts, programme: Programme, move: Move) -> str:
+    exercise = programme.exercise(move.exercise_id)
+    scores = move.detail.get("scores", [])
+    return texts("changes.up_one", name=exercise.name, stage=exercise.stage_at(move.to_index).name,
+                 count=move.detail.get("count", len(scores)), scores=", ".join(map(str, scores)))
 
 
 def _headline(texts: Texts, ups: Sequence[Move], kept: Sequence[Kept],
@@ -111,13 +109,5 @@ def _up_line(texts: Texts, programme: Programme, move: Move) -> str:
 def _kept_line(texts: Texts, programme: Programme, exercise_id: str, index: int,
                answer: str) -> str:
     exercise = programme.exercise(exercise_id)
-    stage = exercise.stage_at(index)
-    return texts("changes.kept_line", name=exercise.name, stage=stage.name,
-                 answer=texts(ANSWER_KEYS[answer]), work_on=stage.form.work_on)
-
-
-def _loaded_fine(texts: Texts, programme: Programme, fine: Sequence[Loaded]) -> str:
-    if len(fine) == 1:
-        return texts("form.loaded_fine", name=programme.exercise(fine[0].exercise_id).name)
-    return "\n".join(texts("changes.loaded_line", name=programme.exercise(item.exercise_id).name)
-                     for item in fine)
+    return texts("changes.kept_line", name=exercise.name, stage=exercise.stage_at(index).name,
+                 answer=texts(ANSWER_KEYS[answer]))

@@ -204,9 +204,13 @@ class AfterWorkout:
             key = "form_check.first" if intent.verb == "session" else "form_check.reask"
             return [Reply(self.texts(key))] + self.form_question(user)
         self.services.store.answer_form_check(current["id"], answer, self.services.clock.now())
-        if len(open_checks) > 1:
-            return self.form_question(user)
-        return self._finish(user, current["workout_id"])
+        advice = [] if form_gate.allows_step_up(answer) else [change_words.kept_advice(
+            self.texts, self.services.programme, current["exercise_id"], current["stage_index"],
+            answer)]
+        if len(open_checks) > 1:  # what to work on, then the next question, in one message
+            [question] = self.form_question(user)
+            return [Reply("\n\n".join([*advice, question.text]), question.choices)]
+        return [Reply(text) for text in advice] + self._finish(user, current["workout_id"])
 
     def _typed_answer(self, intent: Intent) -> str | None:
         """"yes" / "mostly" / "not yet" in words; "not sure" is not a yes."""
