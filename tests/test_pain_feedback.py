@@ -160,3 +160,14 @@ async def test_a_vague_answer_to_the_morning_question_is_confirmed_too(tmp_path)
     replies = await ana.presses("2")
     assert replies[0].text.startswith("Thanks: 2/10 this morning")
     await world.close()
+
+
+async def test_a_workout_stopped_before_anything_was_done_gets_no_praise(ana: Person):
+    await ana.onboards()
+    await ana.starts_session()
+    await ana.says("stop")
+    await ana.waits_for("How is your back now")
+    replies = await ana.says("2")
+    assert replies[0].text == "Noted: pain 2/10, down from 3 before the workout."
+    assert not any(r.text.startswith("Good session") for r in replies)
+    assert replies[-1].choices[0].label == "Start session"

@@ -62,7 +62,8 @@ def report(services: Services, user: User) -> list[Reply]:
 
 def _sessions(services: Services, user: User, exercise: Exercise) -> list[Session]:
     """The exercise's reported sessions, newest first, each with the person's local day."""
-    return [Session(stage, after, before, _local_day(started, user)) for stage, after, before, started
+    return [Session(stage, after, before, _local_day(started, user))
+            for stage, after, before, started
             in services.store.exercise_sessions(user.id, exercise.id)]
 
 
@@ -102,7 +103,8 @@ def why(services: Services, user: User, text: str) -> list[Reply]:
     stage_index = services.store.stages(user.id).get(exercise.id, 0)
     changes = [c for c in services.store.stage_changes(user.id) if c.exercise_id == exercise.id]
     lines = [_last_change(services, user, exercise, changes[-1]) if changes else
-             t("progression.why_none", name=exercise.name, stage=_stage_name(exercise, stage_index))]
+             t("progression.why_none", name=exercise.name,
+               stage=_stage_name(exercise, stage_index))]
     lines.append(t("why.purpose", purpose=exercise.purpose))
     if changes:
         lines.append(t("why.where", position=min(stage_index, len(exercise.stages) - 1) + 1,

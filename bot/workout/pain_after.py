@@ -72,7 +72,8 @@ class AfterWorkout:
         replies = [Reply(noted_after(self.texts, workout["pain_before"], score))]
         done = {row["exercise_id"]: row["stage_index"] for row in store.workout_exercises(
             workout["id"]) if row["outcome"] == "done"}
-        paused, was_paused = self._pause(user, now)
+        answers = [(aware(p.at), p.score) for p in store.pain_reports(user.id) if p.kind == AFTER]
+        paused, was_paused = self._pause(answers, now)
         verdict = self._verdict(user, score, done, hold=paused or self.holds_step_ups(user))
         downs = [move for move in verdict.moves if move.reason == DOWN]
         ups = [move for move in verdict.moves if move.reason == UP]
@@ -80,9 +81,9 @@ class AfterWorkout:
             store.change_stage(user.id, move.exercise_id, move.from_index, move.to_index,
                                move.reason, move.detail, now, workout["id"])
         replies += change_words.downs(self.texts, self.services.programme, score, downs)
-        if not verdict.moves:
+        if done and not verdict.moves:  # nothing finished, nothing to say about stages
             replies.append(self._nothing_moves(user, score, verdict, paused))
-        replies += self._pain_advice(user, score, paused, was_paused, now)
+        replies += self._pain_advice(score, answers, paused, was_paused, now)
         checks = self._checks(ups, downs, done, score)
         if checks:
             store.add_form_checks(user.id, workout["id"], checks, now)
@@ -94,7 +95,8 @@ class AfterWorkout:
     def _verdict(self, user: User, score: int, done: dict[str, int], hold: bool) -> Verdict:
         store, programme = self.services.store, self.services.programme
         zone = zone_or_utc(user.timezone)
-        history = {exercise_id: [Session(stage, after, before, aware(started).astimezone(zone).date())
+        history = {exercise_id: [Session(stage, after, before,
+                                         aware(started).astimezone(zone).date())
                                  for stage, after, before, started
                                  in store.exercise_sessions(user.id, exercise_id)]
                    for exercise_id in done}
@@ -104,11 +106,10 @@ class AfterWorkout:
                              {e.id: len(e.stages) for e in programme.exercises},
                              hold_up=hold, kept=kept)
 
-    def _pause(self, user: User, now: datetime) -> tuple[bool, bool]:
-        """Whether step-ups are paused now, and whether they were at the answer before this."""
+    def _pause(self, answers: list[tuple[datetime, int]], now: datetime) -> tuple[bool, bool]:
+        """Whether step-ups are paused now, and whether they were at the answer before this one
+        (`answers`: every after-workout answer, this one last)."""
         rules = self.services.programme.rules
-        answers = [(aware(p.at), p.score) for p in self.services.store.pain_reports(user.id)
-                   if p.kind == AFTER]
         paused = step_ups_paused(rules, answers, now)
         earlier = answers[:-1]
         was_paused = bool(earlier) and step_ups_paused(rules, earlier, earlier[-1][0])
@@ -127,8 +128,8 @@ class AfterWorkout:
             return Reply(t("progression.hold", score=score))
         return Reply(t("progression.none"))
 
-    def _pain_advice(self, user: User, score: int, paused: bool, was_paused: bool,
-                     now: datetime) -> list[Reply]:
+    def _pain_advice(self, score: int, answers: list[tuple[datetime, int]], paused: bool,
+                     was_paused: bool, now: datetime) -> list[Reply]:
         """Stop for today above the hold band; the pause and the practitioner when it is the
         second such workout in the window; the pause lifted; a clinician at the highest scores."""
         rules, t = self.services.programme.rules, self.texts
@@ -136,8 +137,6 @@ class AfterWorkout:
         if stops_for_today(rules, score):
             replies.append(Reply(t("pain.high")))
             if paused:
-                answers = [(aware(p.at), p.score) for p in self.services.store.pain_reports(
-                    user.id) if p.kind == AFTER]
                 replies.append(Reply(t("pain.step_ups_paused",
                                        count=high_pain_workouts(rules, answers, now),
                                        days=rules.pause_window_days,
