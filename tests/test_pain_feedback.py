@@ -171,3 +171,20 @@ async def test_a_workout_stopped_before_anything_was_done_gets_no_praise(ana: Pe
     assert replies[0].text == "Noted: pain 2/10, down from 3 before the workout."
     assert not any(r.text.startswith("Good session") for r in replies)
     assert replies[-1].choices[0].label == "Start session"
+
+
+async def test_calf_zinging_keeps_the_hamstring_stretch_from_moving_up(ana: Person, coach):
+    import scripts
+    for step in scripts.onboarding(hamstring="Zinging into my calves"):
+        await (ana.presses if step.gesture == "press" else ana.says)(step.text)
+    await ana.trains(pain=2)
+    await ana.next_day()
+    replies = await ana.trains(pain=2)
+    assert any(r.text.startswith("Before anything moves up") and "6 exercises" in r.text
+               for r in replies)
+    user = coach.services.store.find_user(ana.key)
+    stages = coach.services.store.stages(user.id)
+    assert stages["hamstring_stretch"] == 0 and stages["side_plank"] == 1
+    replies = await ana.says("why hamstring stretch")
+    assert replies[0].text.endswith("It stays at its gentlest stage until you tell me the "
+                                    "zinging has gone.")
