@@ -115,6 +115,7 @@ async def run_coach(coach: Coach, adapter: RecordingAdapter, keys: list[UserKey]
     async def one(key: UserKey) -> None:
         await asyncio.sleep(random.uniform(0, spread))
         await coach.handle(Text(key, "start session"))
+        await coach.handle(Text(key, "3"))  # the pain right now, asked before every session
         session = coach.running(key)
         first: list[float] = []
 

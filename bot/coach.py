@@ -17,9 +17,11 @@ from bot.intents import Intent, button, parse
 from bot.routing import Feature, RoutingTable, StateRoute, Tier, verbs
 from bot.intents import pain_buttons
 from bot.onboarding.flow import Onboarding
-from bot.states import INTERRUPTED, NEW, PAIN_AFTER, READY, RED_FLAG_PREFIX, WORKOUT, tag_for
-from bot.workout.pain import clinician_advice
-from bot.workout.progression import Session, after_workout
+from bot.states import (FORM_CHECK, INTERRUPTED, NEW, PAIN_AFTER, PAIN_BEFORE, READY,
+                        RED_FLAG_PREFIX, WORKOUT, tag_for)
+from bot.workout.pain import vague
+from bot.workout.pain_after import AfterWorkout
+from bot.workout.pain_check import PainCheck
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.clock import Clock
@@ -44,6 +46,8 @@ class Coach:
         self.texts = services.texts
         self.onboarding = Onboarding(services)
         self.table = RoutingTable()
+        self.pain_check = PainCheck(services, self.menu)
+        self.after_workout = AfterWorkout(services, self.pain_check, self.table.holds_step_ups)
         self._workouts: dict[UserKey, WorkoutSession] = {}
         self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
         self.table.add(self._core_feature())
@@ -61,18 +65,21 @@ class Coach:
             name="coach",
             verbs=verbs(Tier.SOCIAL, {verb: self._small_talk for verb in (*SMALL_TALK, "quit")})
             + verbs(Tier.AFTER_ONBOARDING, {"help": self._help, "start": self._welcome_back,
-                                                "rescreen": self._rescreen})
+                                                "rescreen": self._rescreen,
+                                                "cleared": self._cleared})
             + verbs(Tier.IN_PROGRAMME, {"progress": self._progress, "why": self._why}),
             states=(StateRoute(NEW, self._begin, self.onboarding.question, opens=None),
                     *onboarding,
-                    StateRoute(RED_FLAG_PREFIX, self._blocked, self._blocked_prompt,
+                    StateRoute(RED_FLAG_PREFIX, self._blocked, self.onboarding.blocked_prompt,
                                opens=Tier.AFTER_ONBOARDING),
-                    StateRoute(READY, self.in_ready, lambda user: [self.menu()]),
+                    StateRoute(READY, self.in_ready, self.pain_check.ready_prompt),
+                    StateRoute(PAIN_BEFORE, self._in_pain_before, self.pain_check.question),
+                    StateRoute(FORM_CHECK, self.after_workout.form_answer,
+                               self.after_workout.form_question),
                     StateRoute(WORKOUT, self._in_workout,
                                lambda user: [Reply(self.texts("hints.workout"))]),
-                    StateRoute(PAIN_AFTER, self._in_pain_after,
-                               lambda user: [Reply(self.texts("pain.ask_after"),
-                                                   pain_buttons("after"))]),
+                    StateRoute(PAIN_AFTER, self.after_workout.answer,
+                               lambda user: [self.after_workout.question()]),
                     StateRoute(INTERRUPTED, self._in_interrupted, self._interrupted_question)))
 
     # -- entry points -------------------------------------------------------------------------
@@ -255,17 +262,12 @@ class Coach:
         return self.onboarding.begin(user)
 
     async def _blocked(self, user: User, intent: Intent) -> list[Reply]:
-        return [Reply(self.texts("screen.blocked_reminder"),
-                      (Choice(self.texts("buttons.rescreen"), button("rescreen")),))]
-
-    def _blocked_prompt(self, user: User) -> list[Reply]:
-        return [Reply(self.texts("hints.blocked"),
-                      (Choice(self.texts("buttons.rescreen"), button("rescreen")),))]
+        return self.onboarding.blocked(user, intent)
 
     async def _help(self, user: User, intent: Intent) -> list[Reply]:
         """The help text; between workouts it carries the menu's buttons in the same message."""
         if user.state == READY:
-            return [Reply(self.texts("menu.help"), self.menu().choices)]
+            return [Reply(self.texts("menu.help"), self.pain_check.ready_prompt(user)[-1].choices)]
         return [Reply(self.texts("menu.help"))] + self.prompt(user)
 
     async def _small_talk(self, user: User, intent: Intent) -> list[Reply]:
@@ -303,34 +305,47 @@ class Coach:
 
     async def _rescreen(self, user: User, intent: Intent) -> list[Reply]:
         """Not while a workout runs or waits for its pain answer: that answer would be lost."""
-        if user.state in (WORKOUT, PAIN_AFTER, INTERRUPTED):
+        if user.state in (WORKOUT, PAIN_AFTER, INTERRUPTED, FORM_CHECK):
             return [Reply(self.texts("menu.not_now", hint=self.texts("hints.rescreen_later")))] + \
                 self.prompt(user)
         return self.onboarding.restart_screen(user)
+
+    async def _cleared(self, user: User, intent: Intent) -> list[Reply]:
+        """"A clinician has checked me": as a re-check, without the lifelong questions."""
+        if user.state in (WORKOUT, PAIN_AFTER, INTERRUPTED, FORM_CHECK):
+            return [Reply(self.texts("menu.not_now", hint=self.texts("hints.rescreen_later")))] + \
+                self.prompt(user)
+        return self.onboarding.cleared(user)
 
     # -- ready: between workouts --------------------------------------------------------------
 
     async def in_ready(self, user: User, intent: Intent) -> list[Reply]:
         verb = intent.verb
         if verb == "session":
-            return self._start_workout(user)
+            return self.pain_check.ask(user)
         if verb in ("pain", "number"):
             return self._adhoc_pain(user, int(intent.arg))
         if verb in ("pain_invalid", "number_invalid"):
             return [Reply(self.texts("pain.out_of_range"))]
+        if verb == "pain_vague":
+            return [vague(self.texts, intent.arg, tag_for(READY))]
         if verb in WORKOUT_CONTROLS or verb == "next":
             return [Reply(self.texts("workout.nothing_running")), self.menu()]
         return self._unknown(user, "hints.ready")
 
     def _adhoc_pain(self, user: User, score: int) -> list[Reply]:
-        self.services.store.add_pain(user.id, score, "adhoc", self.services.clock.now())
-        return [Reply(self.texts("pain.noted_any", score=score))] + clinician_advice(self.services, score)
+        return self.pain_check.any_time(user, score)
 
-    def _start_workout(self, user: User) -> list[Reply]:
+    async def _in_pain_before(self, user: User, intent: Intent) -> list[Reply]:
+        """"Pain right now?": a session starts with the answer, unless the pain says not today."""
+        replies, before = self.pain_check.answer(user, intent)
+        if before is None:
+            return replies
+        return replies + self._start_workout(user, before)
+
+    def _start_workout(self, user: User, before: int) -> list[Reply]:
         if user.state != READY:
             return [Reply(self.texts("workout.not_ready", hint=self.texts("hints.ready")))]
-        latest = self.services.store.latest_pain(user.id)
-        before = latest.score if latest else user.baseline_pain
         position = Position()
         workout_id = self.services.store.start_workout(user.id, self.services.clock.now(), before,
                                                 asdict(position))
@@ -386,66 +401,7 @@ class Coach:
             await self.services.delivery.send(user.key, Reply(self.texts("pain.ask_after"),
                                                        pain_buttons("after")))
 
-    # -- after a workout ----------------------------------------------------------------------
-
-    async def _in_pain_after(self, user: User, intent: Intent) -> list[Reply]:
-        if intent.verb in ("pain", "number"):
-            return self._record_pain_after(user, int(intent.arg))
-        if intent.verb in ("pain_invalid", "number_invalid"):
-            return [Reply(self.texts("pain.out_of_range"), pain_buttons("after"))]
-        return [Reply(self.texts("pain.reask"), pain_buttons("after"))]
-
-    def _record_pain_after(self, user: User, score: int) -> list[Reply]:
-        store, now = self.services.store, self.services.clock.now()
-        workout = store.awaiting_pain_workout(user.id)
-        replies = [Reply(self.texts("pain.noted", score=score))]
-        if workout is not None:
-            store.add_pain(user.id, score, "after", now, workout["id"])
-            store.set_workout_pain(workout["id"], score)
-            replies += self._apply_progression(user, workout, score)
-        else:
-            store.add_pain(user.id, score, "adhoc", now)
-        replies += clinician_advice(self.services, score)
-        store.set_state(user.id, READY)
-        user.state = READY
-        return replies + [self.menu()]
-
-    def _apply_progression(self, user: User, workout: dict, score: int) -> list[Reply]:
-        store, programme = self.services.store, self.services.programme
-        done = [r["exercise_id"] for r in store.workout_exercises(workout["id"])
-                if r["outcome"] == "done"]
-        if not done:
-            return []
-        stages = store.stages(user.id)
-        history = {e: [Session(st, pain, before) for st, pain, before in
-                       store.exercise_history(user.id, e)] for e in done}
-        held_by_morning = self.table.holds_step_ups(user)
-        verdict = after_workout(programme.rules, score, history, stages,
-                                {e.id: len(e.stages) for e in programme.exercises},
-                                hold_up=held_by_morning)
-        replies = []
-        for move in verdict.moves:
-            exercise = programme.exercise(move.exercise_id)
-            store.change_stage(user.id, move.exercise_id, move.from_index, move.to_index,
-                               move.reason, move.detail, self.services.clock.now(), workout["id"])
-            stage = exercise.stages[move.to_index].name
-            if move.reason == "up":
-                replies.append(Reply(self.texts("progression.up", name=exercise.name, stage=stage,
-                                            count=move.detail["count"],
-                                            scores=", ".join(map(str, move.detail["scores"])))))
-            else:
-                replies.append(Reply(self.texts("progression.down", name=exercise.name, stage=stage,
-                                            score=score, limit=programme.rules.down_above_pain)))
-        if not verdict.moves:
-            key = "progression.none"
-            if score <= self.services.programme.rules.up_max_pain:
-                key = "progression.held_by_morning" if held_by_morning else "progression.building"
-            elif verdict.held:
-                key = "progression.hold"
-            rules = programme.rules
-            replies.append(Reply(self.texts(key, score=score, count=rules.up_needs_good_workouts,
-                                        pain=rules.up_max_pain)))
-        return replies
+    # -- after a workout: the pain answer and the form check are bot/workout/pain_after.py ------
 
     # -- after a restart ----------------------------------------------------------------------
 

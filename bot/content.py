@@ -791,9 +791,18 @@ URGENT, PRACTITIONER = "urgent", "practitioner"  # what a "yes" to a screen ques
 
 @dataclass(frozen=True)
 class Question:
+    """One warning-sign question. `lifelong`: a fact of the person's history (not asked again
+    once a clinician has cleared them); `since_cleared`: the question as asked after that
+    check, about new or changed symptoms only ({date}); empty: asked as it is."""
+
     id: str
     severity: str
     text: str
+    lifelong: bool = False
+    since_cleared: str = ""
+
+
+_QUESTION_FIELDS = ("id", "severity", "text", "lifelong", "since_cleared")
 
 
 def load_questions(content_dir: Path) -> tuple[Question, ...]:
@@ -808,10 +817,25 @@ def load_questions(content_dir: Path) -> tuple[Question, ...]:
         for field in ("id", "severity", "text"):
             if not isinstance(item.get(field), str) or not item[field].strip():
                 raise ContentError(f"{path}: question {number}: field '{field}' must be text")
+        where = f"{path}: question {number} ('{item['id']}')"
+        unknown = sorted(set(item) - set(_QUESTION_FIELDS))
+        if unknown:
+            raise ContentError(f"{where}: field '{unknown[0]}' is not a known field "
+                               f"(expected: {', '.join(_QUESTION_FIELDS)})")
         if item["severity"] not in (URGENT, PRACTITIONER):
-            raise ContentError(f"{path}: question {number} ('{item['id']}'): field 'severity' "
+            raise ContentError(f"{where}: field 'severity' "
                                f"must be '{URGENT}' or '{PRACTITIONER}'")
-        questions.append(Question(item["id"], item["severity"], item["text"].strip()))
+        lifelong = item.get("lifelong", False)
+        if not isinstance(lifelong, bool):
+            raise ContentError(f"{where}: field 'lifelong' must be true or false")
+        since = item.get("since_cleared", "")
+        if not isinstance(since, str):
+            raise ContentError(f"{where}: field 'since_cleared' must be text")
+        if since and (lifelong or item["severity"] == URGENT):
+            raise ContentError(f"{where}: field 'since_cleared' is only for a practitioner "
+                               "question that is not lifelong (urgent signs are asked as they are)")
+        questions.append(Question(item["id"], item["severity"], item["text"].strip(), lifelong,
+                                  since.strip()))
     if not questions:
         raise ContentError(f"{path}: no questions")
     return tuple(questions)

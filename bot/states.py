@@ -10,10 +10,14 @@ from __future__ import annotations
 NEW, INTRO, BASELINE, HAMSTRING, REMIND_TIME, REMIND_ZONE = (
     "new", "intro", "baseline", "hamstring", "remind_time", "remind_zone")
 SCREEN_PREFIX = "screen:"
+# An urgent "yes" (or "not sure") waits to be confirmed: "screen:3:sure".
+SURE_SUFFIX = ":sure"
 # Stopped by the safety check until rescreened.
 RED_FLAG_PREFIX = "redflag:"
 # Between workouts, and around one.
 READY, WORKOUT, PAIN_AFTER, INTERRUPTED = "ready", "workout", "pain_after", "interrupted"
+# "Pain right now?" before a session; the form questions before a step up.
+PAIN_BEFORE, FORM_CHECK = "pain_before", "form_check"
 # The next-morning pain question a reminder asks.
 MORNING = "morning"
 # The settings conversation: every step starts with the prefix.
@@ -48,6 +52,7 @@ def in_programme(state: str) -> bool:
 def tag_for(state: str) -> str:
     """The short tag buttons of this step carry, to recognise presses on old buttons."""
     if state.startswith(SCREEN_PREFIX):
-        return "s" + state[len(SCREEN_PREFIX):]
+        return "s" + state[len(SCREEN_PREFIX):].replace(SURE_SUFFIX, "c")
     return {INTRO: "in", BASELINE: "bl", HAMSTRING: "hm", REMIND_TIME: "rt",
-            REMIND_ZONE: "rz", PAIN_AFTER: "after", INTERRUPTED: "int"}.get(state, state[:6])
+            REMIND_ZONE: "rz", PAIN_AFTER: "after", INTERRUPTED: "int", PAIN_BEFORE: "before",
+            FORM_CHECK: "form"}.get(state, state[:6])

@@ -36,6 +36,11 @@ class Texts:
             raise KeyError(f"{self.source}: no text '{key}'")
         return (template.format(**values) if values else template).rstrip()
 
+    def plural(self, key: str, count: int, **values: Any) -> str:
+        """A counted word ("1 workout", "3 workouts"): `key`_one for exactly one, if present."""
+        one = f"{key}_one"
+        return self(one if count == 1 and one in self._table else key, count=count, **values)
+
     def has(self, key: str) -> bool:
         return key in self._table
 

@@ -9,15 +9,39 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.bootstrap import build
+from bot.clock import Clock, ManualClock
 from bot.coach import Coach
 from bot.delivery import SendBudget
 from bot.events import Picked, Text, UserKey
 from bot.replies import Reply
 
 import scripts
+
+PAIN_NOW = "how is your back right now"  # the question before every session
+FORM_YES = "Yes, every rep"  # the form check's first button
+
+
+class TravelClock(Clock):
+    """A scaled clock whose wall time can also jump ahead, for a night between two workouts
+    (step-ups need comfortable sessions on separate days). Timers run on the monotonic
+    clock, which never jumps."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__(scale)
+        self.offset = 0.0
+
+    def now(self) -> datetime:
+        return super().now() + timedelta(seconds=self.offset)
+
+    def wall_to_monotonic(self, instant: datetime) -> float:
+        return super().wall_to_monotonic(instant) - self.offset
+
+    def travel(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 @dataclass
@@ -116,10 +140,28 @@ class Person:
             replies = await (self.presses if step.gesture == "press" else self.says)(step.text)
             assert any(step.expect in reply.text for reply in replies), (step, replies)
 
-    async def trains(self, pain: int | None = None, timeout: float = 30.0) -> list[Reply]:
-        """Start a session, tap Done on every paced set, and answer pain when asked."""
+    async def starts_session(self, pain: int = 3) -> list[Reply]:
+        """Say "start session" and answer "how is your back right now?" with `pain`."""
+        replies = await self.says("start session")
+        if any(PAIN_NOW in reply.text for reply in replies):
+            replies += await self.presses(str(pain))
+        return replies
+
+    async def next_day(self) -> None:
+        """A night passes (the clock jumps a day ahead; timers are not touched)."""
+        clock = self.coach.services.clock
+        if isinstance(clock, ManualClock):
+            clock.advance(24 * 3600)
+        else:
+            assert isinstance(clock, TravelClock), "next_day needs a TravelClock or ManualClock"
+            clock.travel(24 * 3600)
+
+    async def trains(self, pain: int | None = None, timeout: float = 30.0, before: int = 3,
+                     form: str = FORM_YES) -> list[Reply]:
+        """Start a session (pain `before` it), tap Done on every paced set, answer pain when
+        asked, and answer any form check with `form`; returns the replies from the pain on."""
         self.mark = len(self.adapter.sent)
-        await self.says("start session")
+        await self.starts_session(before)
         while True:
             index = await self.adapter.wait(
                 lambda s: s.user == self.key and ('Say "done"' in s.reply.text
@@ -132,8 +174,11 @@ class Person:
             await self.says("done")
         if pain is None:
             return []
-        return await self.says(str(pain))
+        replies = await self.says(str(pain))
+        while replies and any(choice.label == FORM_YES for choice in replies[-1].choices):
+            replies += await self.presses(form)
+        return replies
 
 
 def make_coach(tmp_path: Path, scale: float = 1000.0, db_name: str = "coach.db") -> Coach:
-    return build(tmp_path / db_name, scale)
+    return build(tmp_path / db_name, scale, clock=TravelClock(scale))

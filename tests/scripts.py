@@ -37,6 +37,15 @@ def onboarding(baseline: int = 3, time: str = "07:30", zone: str = "Berlin",
     return steps
 
 
+PAIN_NOW = "how is your back right now"  # the one-tap question before every session
+
+
+def session(before: int = 3, start: str = "start session") -> list[Step]:
+    """Starting a workout: "start session" (or the platform's command), then the pain right
+    now, one tap, before the session begins."""
+    return [Step("say", start, PAIN_NOW), Step("press", str(before), f"Thanks: {before}/10")]
+
+
 def typed(steps: list[Step], labels: dict[str, str] | None = None) -> list[str]:
     """The same steps as lines typed in the terminal, which greets by itself at launch (a
     button is typed by its label, or as `labels` says)."""

@@ -10,6 +10,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import scripts
 from bot_process import CoachProcess, run_bot
 
 ONBOARDING = ["1", *["no"] * 11, "3", "1", "07:30", "UTC"]
@@ -56,7 +57,7 @@ def test_a_backup_taken_while_the_coach_runs_restores_to_the_same_rows(tmp_path)
     assert [(p["score"], p["kind"]) for p in at_backup[0]["pain_reports"]] == [(4, "adhoc")]
 
     # Now mid-workout, the timers writing as it goes: the copy is still whole and consistent.
-    coach.say("start session")
+    coach.say(*scripts.typed(scripts.session()))  # "start session", then the pain right now
     coach.wait_for("Hold ")
     backup(db, busy)
     [person] = export(busy)

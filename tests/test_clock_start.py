@@ -19,7 +19,8 @@ from bot_process import run_bot
 from chat import Person
 
 ONBOARDING = ["1", *["no"] * 11, "3", "1", "07:30", "UTC"]
-WORKOUT = ["start session", "done", "done", "done", "done", "2"]  # squat and hip hinge by hand
+WORKOUT = ["start session", "3",  # the pain right now, before the session
+           "done", "done", "done", "done", "2"]  # squat and hip hinge by hand
 
 
 def export(db) -> dict:
@@ -38,13 +39,13 @@ def test_after_a_quick_tour_the_next_run_shows_its_workout_in_the_chart(tmp_path
     tour = run_bot("console", "--db", str(db), "--time-scale", "600", cwd=tmp_path,
                    stdin="\n".join([*ONBOARDING, *WORKOUT]) + "\n")
     assert tour.returncode == 0, tour.stderr
-    assert "Noted: pain 2/10." in tour.stdout
+    assert "Noted: pain 2/10" in tour.stdout
     workout_pain = pain_at(export(db), 2)
 
     again = run_bot("console", "--db", str(db), "--time-scale", "600", cwd=tmp_path,
                     stdin="progress\npain 5\n")
     assert again.returncode == 0, again.stderr
-    assert "Your progress: 1 workouts in all" in again.stdout
+    assert "Your progress: 1 workout in all" in again.stdout
     assert "Pain after workouts, last 2 weeks: ▂ (2/10)" in again.stdout  # the workout is in it
     assert "[progress.png saved to" in again.stdout
     assert pain_at(export(db), 5) >= workout_pain  # and time went on from where it was
@@ -99,7 +100,9 @@ def test_every_stored_instant_of_something_that_happened_is_looked_at(tmp_path):
     """A new *_at column joins the list by itself; one holding a future time needs PLANNED."""
     store = Store(tmp_path / "coach.db")
     assert sorted(clock_start.happened_columns(store.db)) == sorted([
-        ("users", "created_at"), ("stages", "updated_at"), ("workouts", "started_at"),
+        ("users", "created_at"), ("users", "baseline_at"), ("users", "cleared_at"),
+        ("form_checks", "asked_at"), ("form_checks", "answered_at"),
+        ("stages", "updated_at"), ("workouts", "started_at"),
         ("workouts", "ended_at"), ("workout_exercises", "at"), ("pain_reports", "at"),
         ("stage_changes", "at"), ("reminder_log", "at"), ("reminder_log", "done_at"),
         ("morning_checks", "asked_at"), ("morning_checks", "answered_at")])

@@ -15,7 +15,7 @@ SCRIPT = "\n".join([
     # the shared onboarding script, typed: "Got it" by its number, the answers in words
     *scripts.typed(scripts.onboarding(hamstring="Couldn't reach it", time="7:30am"),
                    {"Got it, let's go": "1", "No": "no"}),
-    "start session",
+    *scripts.typed(scripts.session(before=3)),  # "start session", then the pain right now
     "done", "done", "done", "done",  # squat and hip hinge sets
     "2",                      # pain after
     "progress",
@@ -39,8 +39,8 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
         assert f"{n}/7 · " in out
     assert "Hold 10 s · " in out and "rep 10/10" in out and "Rest 3 s" in out
     assert "That's all seven" in out
-    assert "Noted: pain 2/10." in out
-    assert "Your progress: 1 workouts in all" in out
+    assert "Noted: pain 2/10, down from 3 before the workout." in out
+    assert "Your progress: 1 workout in all" in out
     # The chart is saved as a PNG and its path printed, under a one-line text sparkline.
     chart = files / "progress.png"
     assert "Pain after workouts, last 2 weeks: ▂ (2/10)" in out
@@ -54,7 +54,8 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
     person = people[0]
     assert person["user"] == {"platform": "console", "id": "me"}
     assert len(person["workouts"]) == 1 and person["workouts"][0]["status"] == "done"
-    assert [(p["score"], p["kind"]) for p in person["pain_reports"]] == [(2, "after")]
+    assert [(p["score"], p["kind"]) for p in person["pain_reports"]] == [(3, "before"),
+                                                                         (2, "after")]
     assert set(person["stages"]) == {"hip_flexor_stretch", "hamstring_stretch", "side_plank",
                                      "dead_bug", "bird_dog", "squat", "hip_hinge"}
     assert person["profile"]["hamstring"] == "tight"
@@ -63,7 +64,8 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
 
 def test_end_of_input_mid_workout_stops_cleanly_and_keeps_what_was_done(tmp_path):
     db = tmp_path / "coach.db"
-    script = "\n".join(["1", *["no"] * 11, "3", "1", "07:30", "UTC", "start session"]) + "\n"
+    script = "\n".join(["1", *["no"] * 11, "3", "1", "07:30", "UTC",
+                        *scripts.typed(scripts.session())]) + "\n"
     result = run_bot("console", "--db", str(db), "--time-scale", "500", stdin=script)
     assert result.returncode == 0, result.stderr
     assert "Workout stopped" in result.stdout  # the squat set waited for "done" that never came

@@ -131,11 +131,20 @@ class Discord:
             else:
                 await self.says(user_id, step.text, step.expect)
 
+    async def starts_session(self, user_id: int, channel: int | None = None) -> None:
+        """/session and the pain right now (scripts.session), in the DM or a server channel."""
+        for step in scripts.session(start="session"):
+            if step.gesture == "press":
+                await self.presses(user_id, step.text, step.expect, channel)
+            else:
+                await self.slash(user_id, step.text, step.expect, channel=channel or "dm")
+
     async def trains(self, user_id: int) -> None:
-        """/session, then Done on every paced set until the pain question."""
+        """/session and the pain right now, then Done on every paced set until the pain
+        question."""
         dm = self.dm(user_id)
+        await self.starts_session(user_id)
         since = self._mark(dm)
-        await self.fake.slash(user_id, "session")
         while True:
             message = await self.fake.wait_for(lambda: self._next_step(dm, since), timeout=STEP * 3)
             if "How is your back now" in message["content"]:
@@ -225,8 +234,8 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(fake, tmp_
         assert [w["status"] for w in exported["workouts"]] == ["done"]
         paced = {e["exercise_id"]: e["outcome"] for e in exported["workouts"][0]["exercises"]}
         assert paced["squat"] == paced["hip_hinge"] == "done"  # by tapping Done
-        assert [(p["score"], p["kind"]) for p in exported["pain_reports"]] == [(2, "after"),
-                                                                             (4, "adhoc")]
+        assert [(p["score"], p["kind"]) for p in exported["pain_reports"]] == [
+            (3, "before"), (2, "after"), (4, "adhoc")]
         assert not any(m["flags"] & EPHEMERAL for m in fake.bot_messages_in(dm))
 
 
@@ -238,7 +247,7 @@ async def test_a_workout_keeps_to_the_dm_channel_budget(fake, tmp_path):
         await d.onboards(ANA)
         dm = d.dm(ANA)
         start = len(fake.calls)
-        await d.slash(ANA, "session", "")
+        await d.starts_session(ANA)
         await d.wait_text(dm, "2/7 · ")  # the first exercise (both sides) is over
         await d.slash(ANA, "stop", "")
         await d.wait_text(dm, "How is your back now")
@@ -275,7 +284,9 @@ async def test_in_a_server_health_answers_are_ephemeral_and_workouts_run_in_dms(
         server_interactions.append(iid)
         iid, _ = await d.slash(BEN, "progress", "Your progress", channel=general)
         server_interactions.append(iid)
-        iid, _ = await d.slash(BEN, "session", "", channel=general)
+        iid, _ = await d.slash(BEN, "session", "how is your back right now", channel=general)
+        server_interactions.append(iid)
+        iid, _ = await d.presses(BEN, "3", "Thanks: 3/10", general)
         server_interactions.append(iid)
         dm = d.dm(BEN)
         await d.wait_text(dm, "1/7 · ")  # the workout runs in the DM

@@ -6,15 +6,18 @@ from reminder_world import World, berlin
 
 EXERCISES = ["hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug", "bird_dog",
              "squat", "hip_hinge"]
-TUE, WED, THU = (2026, 3, 10), (2026, 3, 11), (2026, 3, 12)
+MON, TUE, WED, THU = (2026, 3, 9), (2026, 3, 10), (2026, 3, 11), (2026, 3, 12)
 
 
-async def _ana_trained_on_tuesday(tmp_path, workouts: int = 1, pain: int = 2):
-    world = await World.open(tmp_path, berlin(*TUE, 6, 0))
+async def _ana_trained_on_tuesday(tmp_path, workouts: int = 1, pain: int = 2, before: int = 3):
+    """Ana trains on Tuesday at 09:00 (with workouts=2 on Monday too: step-ups need
+    comfortable sessions on separate days), saying her pain is `before` each time."""
+    days = [MON, TUE][-workouts:]
+    world = await World.open(tmp_path, berlin(*days[0], 6, 0))
     ana = await world.onboards("ana", "07:30", "Europe/Berlin", name="Ana")  # baseline pain 3
-    await world.at(berlin(*TUE, 9, 0))
-    for _ in range(workouts):
-        await ana.trains(pain=pain)
+    for day in days:
+        await world.at(berlin(*day, 9, 0))
+        await ana.trains(pain=pain, before=before)
     return world, ana
 
 
@@ -55,13 +58,14 @@ async def test_a_small_rise_holds_step_ups_at_the_next_workout_only(tmp_path):
     await ana.presses("2")
     await world.at(berlin(*THU, 9, 0))
     replies = await ana.trains(pain=2)  # the hold was for one workout
-    assert len([r for r in replies if r.text.startswith("⬆")]) == 7
+    [ups] = [r.text for r in replies if r.text.startswith("⬆")]
+    assert ups.startswith("⬆ 7 exercises move up a stage") and ups.count("\n• ") == 7
     assert set(store.stages(user.id).values()) == {1}
     await world.close()
 
 
 async def test_a_big_rise_lowers_yesterdays_exercises_and_says_why(tmp_path):
-    world, ana = await _ana_trained_on_tuesday(tmp_path, workouts=2)  # everything at stage 2/..
+    world, ana = await _ana_trained_on_tuesday(tmp_path, workouts=2, before=2)  # stage 2/..
     store = world.coach.services.store
     user = store.find_user(ana.key)
     assert set(store.stages(user.id).values()) == {1}
@@ -85,7 +89,9 @@ async def test_the_morning_check_can_be_skipped_by_starting_the_session(tmp_path
     world, ana = await _ana_trained_on_tuesday(tmp_path)
     await world.at(berlin(*WED, 7, 30))
     replies = await ana.says("start session")
-    assert replies[0].text.startswith("Today's session")
+    assert replies[0].text.startswith("Before we start: how is your back right now")
+    replies = await ana.presses("3")
+    assert replies[-1].text.startswith("Today's session")
     await world.close()
 
 
@@ -120,7 +126,7 @@ async def test_an_unanswered_morning_question_is_over_by_the_next_reminder(tmp_p
     assert "how is your back" not in sent[0].reply.text
     assert world.coach.services.store.find_user(ana.key).state == "ready"
     replies = await ana.says("3")
-    assert replies[0].text == "Thanks, I've noted your back pain at 3/10."
+    assert replies[0].text.startswith("Thanks, I've noted your back pain at 3/10.")
     await world.close()
 
 
@@ -131,7 +137,8 @@ async def test_yesterdays_unanswered_question_is_not_answered_today(tmp_path):
     await world.at(berlin(*WED, 7, 30))  # asked on Wednesday, never answered
     world.clock.set(berlin(*THU, 6, 45))  # Thursday, before the reminder
     replies = await ana.says("6")  # a pain report for today, not Wednesday's answer
-    assert replies[0].text == "Thanks, I've noted your back pain at 6/10."
+    assert replies[0].text == ("Thanks, I've noted your back pain at 6/10. "
+                               "That's up from 2 to 6 since last time.")
     assert not any(r.text.startswith("⬇") for r in replies)
     assert set(store.stages(user.id).values()) == {0}
     assert [(p.score, p.kind) for p in store.pain_reports(user.id)][-1] == (6, "adhoc")

@@ -81,7 +81,8 @@ async def test_export_sends_the_whole_record_and_nothing_about_anyone_else(coach
     assert set(record["stages"]) == EXERCISES
     [workout] = record["workouts"]
     assert {e["exercise_id"] for e in workout["exercises"]} == EXERCISES
-    assert [(p["score"], p["kind"]) for p in record["pain_reports"]] == [(2, "after"),
+    assert [(p["score"], p["kind"]) for p in record["pain_reports"]] == [(3, "before"),
+                                                                         (2, "after"),
                                                                          (4, "adhoc")]
     assert record["diary_photos"] == [{"id": 1, "entry_id": 1, "caption": f"photo of {ana_id}"}]
 
@@ -94,8 +95,9 @@ async def test_export_sends_the_whole_record_and_nothing_about_anyone_else(coach
     assert "Bob" not in text and '"bob"' not in text
 
     rows = list(csv.DictReader(io.StringIO(as_csv.data.decode())))
-    assert [(r["score"], r["kind"]) for r in rows] == [("2", "after"), ("4", "adhoc")]
-    assert rows[0]["workout_id"] == str(workout["id"]) and rows[1]["workout_id"] == ""
+    assert [(r["score"], r["kind"]) for r in rows] == [("3", "before"), ("2", "after"),
+                                                       ("4", "adhoc")]
+    assert rows[1]["workout_id"] == str(workout["id"]) and rows[2]["workout_id"] == ""
 
 
 async def test_export_works_at_any_step_even_mid_onboarding(ana: Person):
@@ -137,7 +139,8 @@ async def test_delete_erases_every_row_about_the_person_and_their_reminders(app,
     await ana.onboards()
     await bob.onboards()
     await ana.trains(pain=2)
-    await ana.trains(pain=2)  # stage changes too
+    await ana.next_day()
+    await ana.trains(pain=2)  # stage changes (and their form checks) too
     await bob.trains(pain=3)
     db = coach.services.store.db
     add_a_later_feature(db)
@@ -181,7 +184,7 @@ async def test_delete_erases_every_row_about_the_person_and_their_reminders(app,
 async def test_delete_during_a_workout_asks_to_stop_first_and_the_timer_keeps_its_controls(
         ana: Person, coach):
     await ana.onboards()
-    await ana.says("start session")
+    await ana.starts_session()
     await ana.waits_for("Hold")
     replies = await ana.says("delete my data")
     assert "finish or stop this workout first" in replies[0].text

@@ -27,24 +27,27 @@ async def test_after_onboarding_the_first_reminder_comes_at_0730_without_a_resta
         "Start session", "Snooze 15 min", "Snooze 1 h", "Tonight", "Skip today"]
     assert await world.at(berlin(*TUESDAY, 7, 31)) == []
     replies = await ana.presses("Start session")
-    assert replies[0].text.startswith("Today's session")
+    assert replies[0].text.startswith("Before we start: how is your back right now")
+    replies = await ana.presses("3")
+    assert replies[-1].text.startswith("Today's session")
     await world.close()
 
 
 async def test_the_reminder_names_the_programme_day_and_an_exercise_stage(tmp_path):
-    world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
+    world = await World.open(tmp_path, berlin(2026, 3, 9, 6, 0))  # a Monday
     ana = await world.onboards()
-    await world.at(berlin(*TUESDAY, 9, 0))
+    await world.at(berlin(2026, 3, 9, 9, 0))
     await ana.trains(pain=2)
-    await ana.trains(pain=2)  # two good sessions: everything moves up a stage
+    await world.at(berlin(*TUESDAY, 9, 0))
+    await ana.trains(pain=2)  # good sessions on two days: everything moves up a stage
     sent = await world.at(berlin(2026, 3, 11, 7, 30))
     text = sent[0].reply.text
     # yesterday was a workout day, so this morning's pain comes first
-    assert "Day 2 of your programme" in text and "how is your back this morning" in text
+    assert "Day 3 of your programme" in text and "how is your back this morning" in text
     replies = await ana.says("3")
     assert replies[-1].choices[0].label == "Start session"
     world.clock.set(berlin(2026, 3, 11, 8, 0))
-    assert "Day 2 of your programme: Hip hinge is at \"" in \
+    assert "Day 3 of your programme: Hip hinge is at \"" in \
         world.reminders.chat.greeting(world.coach.services.store.find_user(ana.key),
                                       world.reminders.schedule.prefs(1), world.clock.now())
     await world.close()
@@ -326,7 +329,8 @@ async def test_no_reminder_or_summary_while_a_blocked_person_decides_whether_to_
     world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
     ana = await world.onboards("ana")
     await ana.says("rescreen")
-    replies = await ana.presses("Yes")  # a warning sign: the programme stops here
+    await ana.presses("Yes")  # a warning sign, confirmed: the programme stops here
+    replies = await ana.presses("Yes, that's right")
     assert replies[0].text.startswith("Please stop here and get medical help today")
     await ana.says("delete my data")  # ... and she leaves the question open
     assert world.coach.services.store.find_user(ana.key).state == "delete:redflag:urgent"

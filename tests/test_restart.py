@@ -11,8 +11,11 @@ import threading
 import time
 from pathlib import Path
 
+import scripts
+
 ROOT = Path(__file__).resolve().parent.parent
 ONBOARDING = ["1", *["no"] * 11, "3", "1", "07:30", "UTC"]
+SESSION = scripts.typed(scripts.session())  # "start session", then the pain right now
 
 
 class CoachProcess:
@@ -63,7 +66,7 @@ def export(db: Path) -> dict:
 def test_sigkill_mid_workout_then_resume_keeps_finished_exercises_once(tmp_path):
     db = tmp_path / "coach.db"
     first = CoachProcess(db, scale=40)
-    first.say(*ONBOARDING, "start session")
+    first.say(*ONBOARDING, *SESSION)
     first.wait_for("3/7 · Side plank")
     first.wait_for("rep 3/10")
     first.proc.send_signal(signal.SIGKILL)
@@ -85,7 +88,7 @@ def test_sigkill_mid_workout_then_resume_keeps_finished_exercises_once(tmp_path)
     second.say("done", "done", "done", "done", "2")
     out = second.finish()
     assert "1/7 · " not in out  # the finished stretches were not run again
-    assert "That's all seven" in out and "Noted: pain 2/10." in out
+    assert "That's all seven" in out and "Noted: pain 2/10" in out
 
     after = export(db)
     assert len(after["workouts"]) == 1
@@ -94,13 +97,14 @@ def test_sigkill_mid_workout_then_resume_keeps_finished_exercises_once(tmp_path)
                                    "dead_bug", "bird_dog", "squat", "hip_hinge"])
     assert len(done) == len(set(done)) == 7
     assert after["workouts"][0]["status"] == "done"
-    assert [(p["score"], p["kind"]) for p in after["pain_reports"]] == [(2, "after")]
+    assert [(p["score"], p["kind"]) for p in after["pain_reports"]] == [(3, "before"),
+                                                                        (2, "after")]
 
 
 def test_after_a_restart_the_person_can_finish_now_and_report_pain(tmp_path):
     db = tmp_path / "coach.db"
     first = CoachProcess(db, scale=40)
-    first.say(*ONBOARDING, "start session")
+    first.say(*ONBOARDING, *SESSION)
     first.wait_for("Hold 30 s")
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(timeout=10)
@@ -111,7 +115,7 @@ def test_after_a_restart_the_person_can_finish_now_and_report_pain(tmp_path):
     second.wait_for("How is your back now")
     second.say("4")
     out = second.finish()
-    assert "Noted: pain 4/10." in out
+    assert "Noted: pain 4/10" in out
     after = export(db)
     assert after["workouts"][0]["status"] == "stopped"
     assert after["workouts"][0]["exercises"] == []

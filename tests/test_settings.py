@@ -116,7 +116,7 @@ async def test_pause_for_3_days_skips_the_next_3_days(tmp_path):
     world, ana = await _ana(tmp_path)
     await world.at(berlin(*TUE, 7, 30))  # today's has come
     replies = await ana.says("pause reminders for 3 days")
-    assert replies[0].text == ("Done: reminders paused for 3 day(s). "
+    assert replies[0].text == ("Done: reminders paused for 3 days. "
                                "Next reminder: Sat 14 Mar at 07:30 (Europe/Berlin).")
     replies = await ana.says("settings")
     assert replies[0].text.startswith(
@@ -164,7 +164,7 @@ async def test_reminders_on_after_choosing_none_asks_for_time_and_zone(tmp_path)
 
 async def test_settings_wait_until_a_workout_is_over(tmp_path):
     world, ana = await _ana(tmp_path)
-    await ana.says("start session")
+    await ana.starts_session()
     replies = await ana.says("settings")
     assert replies[0].text.startswith("That's not something I can do right now")
     await ana.says("stop")
@@ -194,6 +194,6 @@ async def test_a_pause_of_0_or_999_days_is_asked_again(tmp_path):
     replies = await ana.says("91")
     assert replies[0].text.startswith("Please give a number of days from 1 to 90")
     replies = await ana.says("90")
-    assert replies[0].text == ("Done: reminders paused for 90 day(s). "
+    assert replies[0].text == ("Done: reminders paused for 90 days. "
                                "Next reminder: Mon 8 Jun at 07:30 (Europe/Berlin).")
     await world.close()

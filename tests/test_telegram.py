@@ -99,9 +99,14 @@ class Telegram:
                 await self.says(user_id, step.text, step.expect)
 
     async def trains(self, user_id: int) -> None:
-        """"Start session", then Done on every paced set until the pain question."""
+        """"Start session" and the pain right now (scripts.session), then Done on every paced
+        set until the pain question."""
         mark = len(self.fake.calls)
-        self.fake.user_text(user_id, "start session")
+        for step in scripts.session():
+            if step.gesture == "press":
+                await self.presses(user_id, step.text, step.expect)
+            else:
+                await self.says(user_id, step.text, step.expect)
         while True:
             call = await self.fake.wait_for(
                 lambda c: c.ok and c.chat_id == user_id and c.method == "sendMessage"
@@ -171,7 +176,8 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(tmp_path):
         user = t.coach.services.store.find_user(t.key(ANA))
         exported = t.coach.services.store.export_user(user)
         assert [w["status"] for w in exported["workouts"]] == ["done"]
-        assert [(p["score"], p["kind"]) for p in exported["pain_reports"]] == [(2, "after")]
+        assert [(p["score"], p["kind"]) for p in exported["pain_reports"]] == [(3, "before"),
+                                                                             (2, "after")]
         assert not fake.calls_of("sendMessage", ok=False)
     # Once everyone is answered, no per-chat or per-person lock is kept (bot/delivery.py, PersonLocks).
     assert len(t.adapter._chat_locks) == 0 and len(t.coach._locks) == 0
@@ -345,7 +351,8 @@ async def test_a_stale_button_is_answered_and_the_current_question_shown(tmp_pat
         assert answer.params["callback_query_id"] == stale and answer.ok
         assert fake.calls.index(answer) < fake.calls.index(note)  # answered before the coach spoke
         current = await fake.wait_for_text(ANA, "question 2 of 11", timeout=STEP, since=since)
-        assert current.keyboard == [[("Yes", "yes@s1"), ("No", "no@s1")]]
+        assert current.keyboard == [[("Yes", "yes@s1"), ("No", "no@s1"),
+                                     ("Not sure", "not_sure@s1")]]
         assert not any("question 3 of 11" in text for text in fake.texts(ANA))
 
 

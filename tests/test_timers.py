@@ -96,7 +96,7 @@ async def test_skip_rest_and_add_time_move_the_deadline_by_exactly_that():
 
 async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
     await ana.onboards()
-    await ana.says("start session")
+    await ana.starts_session()
     await ana.waits_for("Hold 30 s")
     replies = await ana.says("pause")
     assert replies[0].text.startswith("Paused")
@@ -119,7 +119,7 @@ async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
     assert outcomes == {"hip_flexor_stretch": "skipped"}
     assert workout["status"] == "stopped"
     replies = await ana.says("3")
-    assert replies[0].text == "Noted: pain 3/10."
+    assert replies[0].text.startswith("Noted: pain 3/10")
 
 
 async def test_controls_are_answered_when_no_workout_runs(ana: Person):

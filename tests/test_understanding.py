@@ -51,7 +51,7 @@ WHY_LIST = [
     ("stop", "stop", ""),
     ("oops I meant no", "no", ""),
     ("not sure", "not_sure", ""),
-    ("a clinician has checked me and said exercise is fine", "rescreen", ""),
+    ("a clinician has checked me and said exercise is fine", "cleared", ""),
     ("why side plank", "why", "side plank"),
     ("help", "help", ""),
     ("quit", "quit", ""),
@@ -124,7 +124,7 @@ GROUPS = [
     ("pins and needles in my foot", "nerve", ""), ("it's shooting down my leg", "nerve", ""),
     # rescreen, export, delete
     ("rescreen", "rescreen", ""), ("can I retake the safety check", "rescreen", ""),
-    ("my doctor cleared me", "rescreen", ""),
+    ("my doctor cleared me", "cleared", ""),
     ("export", "export", ""), ("send me a copy of my data", "export", ""),
     ("delete my data", "delete", ""), ("please forget me", "delete", ""),
     # why X
@@ -414,7 +414,7 @@ async def test_a_hello_from_someone_new_starts_the_introduction(ana: Person):
 
 async def test_next_ends_a_set_at_ones_own_pace_not_the_exercise(ana: Person, coach):
     await ana.onboards()
-    await ana.says("start session")
+    await ana.starts_session()
     for _ in range(5):  # straight to the squat, the first exercise paced by the person
         await ana.says("skip")
         await coach.services.clock.sleep(1)
@@ -430,7 +430,7 @@ async def test_next_ends_a_set_at_ones_own_pace_not_the_exercise(ana: Person, co
 
 async def test_thanks_during_a_workout_leaves_the_timer_alone(ana: Person, coach):
     await ana.onboards()
-    await ana.says("start session")
+    await ana.starts_session()
     await ana.waits_for("Hold")
     replies = await ana.says("thanks coach")
     assert [r.text for r in replies] == ["You're welcome, Ana! I'm here whenever you need me."]
@@ -439,7 +439,7 @@ async def test_thanks_during_a_workout_leaves_the_timer_alone(ana: Person, coach
 
 async def test_dont_stop_during_a_workout_changes_nothing(ana: Person, coach):
     await ana.onboards()
-    await ana.says("start session")
+    await ana.starts_session()
     await ana.waits_for("Hold")
     replies = await ana.says("no no, don't stop!")
     assert [r.text for r in replies] == ["Okay, carrying on."]

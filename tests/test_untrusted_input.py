@@ -57,6 +57,7 @@ async def _reach(state: str, person: Person, coach) -> None:
         await person.says("/start")
         await person.presses("Got it, let's go")
         await person.presses("Yes")
+        await person.presses("Yes, that's right")
     elif state == "baseline":
         await person.says("/start")
         await person.presses("Got it, let's go")
@@ -65,11 +66,11 @@ async def _reach(state: str, person: Person, coach) -> None:
     elif state in ("ready", "workout", "paced set", "pain question"):
         await person.onboards()
         if state == "workout":
-            await person.says("start session")
+            await person.starts_session()
             await person.waits_for("Hold 30 s")
             await person.says("pause")
         elif state == "paced set":
-            await person.says("start session")
+            await person.starts_session()
             for _ in range(4):
                 await person.says("skip")
                 await coach.services.clock.sleep(1)
@@ -80,7 +81,7 @@ async def _reach(state: str, person: Person, coach) -> None:
             await person.waits_for('Say "done"')
             await coach.settled(person.key)
         elif state == "pain question":
-            await person.says("start session")
+            await person.starts_session()
             await person.says("stop")
             await person.waits_for("How is your back now")
 

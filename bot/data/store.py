@@ -96,7 +96,23 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["users"].add_column("summary_day", int, not_null_default=6)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Pain and safety (issues 14 and 15): when the starting pain was given (a pain of 8-10 then
+    means no workout that day), when a clinician cleared the person (lifelong history is not
+    asked again after it), and the form checks asked before a step up, answered one by one."""
+    db["users"].add_column("baseline_at", str)
+    db["users"].add_column("cleared_at", str)
+    db["form_checks"].create(
+        {"id": int, "user_id": int, "workout_id": int, "exercise_id": str, "stage_index": int,
+         "due_up": int, "pain": int, "detail": str, "answer": str, "asked_at": str,
+         "answered_at": str},
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["form_checks"].create_index(["user_id", "answer"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)  # the newest schema this code can read and write
 USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
 
@@ -116,6 +132,8 @@ class User:
     timezone: str | None
     reminder_days: str
     reminders_on: bool
+    baseline_at: str | None = None
+    cleared_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -356,6 +374,56 @@ class Store:
         """
         return [(r[0], r[1], r[2]) for r in self.db.execute(sql, [user_id, exercise_id])]
 
+    def exercise_sessions(self, user_id: int, exercise_id: str) -> list[tuple[int, int, int, str]]:
+        """As `exercise_history`, with each workout's start (ISO), so sessions on one day can
+        be counted once."""
+        sql = """
+            select we.stage_index, w.pain_after, coalesce(w.pain_before, w.pain_after),
+                   w.started_at
+            from workout_exercises we
+            join workouts w on w.id = we.workout_id
+            where w.user_id = ? and we.exercise_id = ? and we.outcome = 'done'
+              and w.pain_after is not null
+            order by w.id desc
+        """
+        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(sql, [user_id, exercise_id])]
+
+    # -- form checks ----------------------------------------------------------------------------
+
+    def add_form_checks(self, user_id: int, workout_id: int, checks: Iterable[dict[str, Any]],
+                        now: datetime) -> None:
+        """The form questions a pain answer raised, waiting to be answered one by one; any
+        still open from before are closed unanswered ("dropped"), so only these are asked."""
+        with self.db.conn:
+            self.db.execute("BEGIN")
+            self.db.conn.execute("update form_checks set answer = 'dropped', answered_at = ? "
+                                 "where user_id = ? and answer is null", (now.isoformat(), user_id))
+            for check in checks:
+                self.db.conn.execute(
+                    "insert into form_checks (user_id, workout_id, exercise_id, stage_index, "
+                    "due_up, pain, detail, asked_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (user_id, workout_id, check["exercise_id"], check["stage_index"],
+                     int(check["due_up"]), check["pain"], json.dumps(check.get("detail", {})),
+                     now.isoformat()))
+
+    def form_checks(self, user_id: int, workout_id: int | None = None,
+                    unanswered: bool = False) -> list[dict[str, Any]]:
+        """The person's form checks (of one workout; only those waiting for an answer), oldest
+        first, detail decoded."""
+        sql, params = "select * from form_checks where user_id = ?", [user_id]
+        if workout_id is not None:
+            sql, params = sql + " and workout_id = ?", params + [workout_id]
+        if unanswered:
+            sql += " and answer is null"
+        rows = self._rows(sql + " order by id", params)
+        for row in rows:
+            row["detail"] = json.loads(row["detail"] or "{}")
+        return rows
+
+    def answer_form_check(self, check_id: int, answer: str, now: datetime) -> None:
+        self.db.conn.execute("update form_checks set answer = ?, answered_at = ? where id = ?",
+                             (answer, now.isoformat(), check_id))
+
     # -- export -------------------------------------------------------------------------------
 
     def export_user(self, user: User) -> dict[str, Any]:
@@ -401,4 +469,5 @@ def _user(row: dict[str, Any]) -> User:
         state=row["state"], screen_result=row["screen_result"], baseline_pain=row["baseline_pain"],
         hamstring=row["hamstring"], reminder_time=row["reminder_time"], timezone=row["timezone"],
         reminder_days=row["reminder_days"] or "0123456", reminders_on=bool(row["reminders_on"]),
+        baseline_at=row.get("baseline_at"), cleared_at=row.get("cleared_at"),
     )

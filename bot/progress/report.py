@@ -12,6 +12,9 @@ from bot.progress.chart import aware, caption, chart_input, render_off_loop, zon
 from bot.replies import Reply
 from bot.services import Services
 from bot.data.store import StageChange, User
+from bot.workout import nerve_care
+from bot.workout.form_gate import ANSWER_KEYS, KEPT_REASON
+from bot.workout.progression import Session, comfortable_days
 
 
 async def answer(services: Services, user: User) -> list[Reply]:
@@ -40,12 +43,13 @@ def report(services: Services, user: User) -> list[Reply]:
     week_start = today - timedelta(days=today.weekday())
     workouts = [w for w in store.workouts(user.id) if w["status"] in ("done", "stopped")]
     week = sum(1 for w in workouts if _local_day(w["started_at"], user) >= week_start)
-    lines = [t("progress.header", total=len(workouts), week=week, streak=streak(days, today))]
+    lines = [t("progress.header", workouts=t.plural("plural.workouts", len(workouts)), week=week,
+               days=t.plural("plural.days", streak(days, today)))]
     stages = store.stages(user.id)
     sessions: list[str] = []
     for exercise in services.programme.exercises:
         index = stages.get(exercise.id, 0)
-        history = store.exercise_history(user.id, exercise.id)  # read once, used twice
+        history = _sessions(services, user, exercise)  # read once, used twice
         lines.append(_ladder_line(services, exercise, index, history))
         sessions.append(f"{exercise.name} {len(history)}")
     lines.append(t("progress.rule", pain=services.programme.rules.up_max_pain))
@@ -56,8 +60,15 @@ def report(services: Services, user: User) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
+def _sessions(services: Services, user: User, exercise: Exercise) -> list[Session]:
+    """The exercise's reported sessions, newest first, each with the person's local day."""
+    return [Session(stage, after, before, _local_day(started, user))
+            for stage, after, before, started
+            in services.store.exercise_sessions(user.id, exercise.id)]
+
+
 def _ladder_line(services: Services, exercise: Exercise, index: int,
-                 history: list[tuple[int, int, int]]) -> str:
+                 history: list[Session]) -> str:
     """"• Side plank: Knees down, 10 s holds (1/12)" and the next stage with what it takes."""
     t = services.texts
     index = max(0, min(index, len(exercise.stages) - 1))  # a ladder shortened since
@@ -70,15 +81,11 @@ def _ladder_line(services: Services, exercise: Exercise, index: int,
              position=index + 1, count=len(exercise.stages), next=following)
 
 
-def _what_it_takes(services: Services, index: int, history: list[tuple[int, int, int]]) -> str:
-    """How many more comfortable sessions at this stage move it up, by the rules in content.
-    `history` is the exercise's (stage, pain after, pain before) per session, newest first."""
+def _what_it_takes(services: Services, index: int, history: list[Session]) -> str:
+    """How many more comfortable days at this stage move it up, by the rules in content
+    (progression.comfortable_days, so the two can never disagree). `history` is newest first."""
     rules, t = services.programme.rules, services.texts
-    good = 0  # comfortable sessions in a row at this stage, newest first
-    for stage_index, pain_after, pain_before in history:
-        if stage_index != index or pain_after > rules.up_max_pain or pain_after > pain_before:
-            break
-        good += 1
+    good = len(comfortable_days(rules, history, index))
     needed = max(rules.up_needs_good_workouts - good, 0)
     key = ("progress.takes_next" if needed <= 1 else
            "progress.takes_more" if good else "progress.takes_fresh")
@@ -86,24 +93,47 @@ def _what_it_takes(services: Services, index: int, history: list[tuple[int, int,
 
 
 def why(services: Services, user: User, text: str) -> list[Reply]:
-    """Explain the latest stage change of the exercise the person names, from the reason kept
-    with it ("up", "down", "morning_down"; any other reason gets a plain general answer)."""
+    """"why side plank": its latest stage change and the reason kept with it ("up", "down",
+    "morning_down", a step up the form check held back; any other reason gets a plain general
+    answer), then what the exercise is for, where the person is and what would move it up."""
     t, programme = services.texts, services.programme
     exercise = find_exercise(programme, text)
     if exercise is None:
         return [Reply(t("progression.why_unknown"))]
+    stage_index = services.store.stages(user.id).get(exercise.id, 0)
     changes = [c for c in services.store.stage_changes(user.id) if c.exercise_id == exercise.id]
-    if not changes:
-        stage_index = services.store.stages(user.id).get(exercise.id, 0)
-        return [Reply(t("progression.why_none", name=exercise.name,
-                        stage=_stage_name(exercise, stage_index)))]
-    last = changes[-1]
-    return [Reply(t("progression.why_last", name=exercise.name,
-                    date=day_month(aware(last.at).astimezone(zone(user)).date(),
-                                   CalendarNames.from_texts(services.texts)),
-                    from_stage=_stage_name(exercise, last.from_index),
-                    to_stage=_stage_name(exercise, last.to_index),
-                    reason=_reason(services, last)))]
+    lines = [_last_change(services, user, exercise, changes[-1]) if changes else
+             t("progression.why_none", name=exercise.name,
+               stage=_stage_name(exercise, stage_index))]
+    lines.append(t("why.purpose", purpose=exercise.purpose))
+    if changes:
+        lines.append(t("why.where", position=min(stage_index, len(exercise.stages) - 1) + 1,
+                       count=len(exercise.stages), stage=_stage_name(exercise, stage_index)))
+    lines.append(_what_moves_it_up(services, user, exercise, stage_index))
+    return [Reply("\n".join(lines))]
+
+
+def _last_change(services: Services, user: User, exercise: Exercise, last: StageChange) -> str:
+    t = services.texts
+    day = day_month(aware(last.at).astimezone(zone(user)).date(),
+                    CalendarNames.from_texts(services.texts))
+    if last.reason == KEPT_REASON:
+        return t("why.kept", name=exercise.name, date=day,
+                 stage=_stage_name(exercise, last.to_index), reason=_reason(services, last))
+    return t("progression.why_last", name=exercise.name, date=day,
+             from_stage=_stage_name(exercise, last.from_index),
+             to_stage=_stage_name(exercise, last.to_index), reason=_reason(services, last))
+
+
+def _what_moves_it_up(services: Services, user: User, exercise: Exercise, index: int) -> str:
+    t = services.texts
+    index = max(0, min(index, len(exercise.stages) - 1))
+    if user.hamstring == "nerve" and not nerve_care.may_move_up(exercise, nerve_signs=True):
+        return t("why.held_nerve")
+    if index + 1 >= len(exercise.stages):
+        return t("why.top")
+    takes = _what_it_takes(services, index, _sessions(services, user, exercise))
+    return t("why.next", stage=exercise.stages[index + 1].name, takes=takes)
 
 
 def _reason(services: Services, change: StageChange) -> str:
@@ -118,6 +148,11 @@ def _reason(services: Services, change: StageChange) -> str:
               "count": detail.get("count", len(scores) or "?"),
               "scores": ", ".join(map(str, scores)) or "?",
               "limit": services.programme.rules.down_above_pain}
+    form = detail.get("form")
+    if change.reason == "up" and form == "yes" and scores:
+        return t("form.reason_up", **fields)
+    if change.reason == KEPT_REASON and form in ANSWER_KEYS:
+        return t("form.reason_kept", **fields, answer=t(ANSWER_KEYS[form]))
     if not t.has(key) or (change.reason == "up" and not scores):
         key = "progression.reason_other_up" if change.to_index > change.from_index \
             else "progression.reason_other_down"

@@ -16,6 +16,8 @@ from bot.intents import Intent
 from bot.localtime import aware, zone_or_utc
 from bot.intents import pain_buttons
 from bot.states import MORNING, READY, tag_for
+from bot.workout.pain import vague
+from bot.workout.pain_limits import blocks_workout_today
 from bot.workout.progression import next_morning
 from bot.reminders.times import iso
 from bot.replies import Choice, Reply
@@ -103,6 +105,8 @@ class Morning:
             return self.record(user, int(intent.arg), today)
         if intent.verb in ("pain_invalid", "number_invalid"):
             return [Reply(self.texts("pain.out_of_range"), self.buttons())]
+        if intent.verb == "pain_vague":  # "not bad": a number to confirm with one tap
+            return [vague(self.texts, intent.arg, tag_for(MORNING))]
         # The check is offered, not forced: anything else carries on as at the menu.
         self._ready(user)
         return await self.conversation.in_ready(user, intent)
@@ -147,6 +151,9 @@ class Morning:
         if score >= rules.see_clinician_pain:
             replies.append(Reply(self.texts("pain.clinician", score=score)))
         self._ready(user)
+        if blocks_workout_today(rules, score):  # rest and advice, not a session to start
+            rest = tuple(c for c in self.card.buttons(day) if not c.action.startswith("session"))
+            return replies + [Reply(self.texts("pain_check.high_now"), rest)]
         return replies + [Reply(self.card.ready_text(user), self.card.buttons(day))]
 
     # -- the hold -----------------------------------------------------------------------------

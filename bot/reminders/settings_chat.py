@@ -185,7 +185,8 @@ class Settings:
         if resume is None:
             return self._close(user, [Reply(self.texts("reminders.off"))])
         self.services.store.update_user(user.id, reminders_paused_until=resume.isoformat())
-        return self._confirm(user, "settings.saved_paused", count=count)
+        return self._confirm(user, "settings.saved_paused",
+                             days=self.texts.plural("plural.days", count))
 
     def _turn_on(self, user: User) -> list[Reply]:
         self.services.store.update_user(user.id, reminders_on=1, reminders_paused_until=None,

@@ -16,6 +16,8 @@ BUTTON_KEYS = {YES: "buttons.form_yes", MOSTLY: "buttons.form_mostly",
 ANSWER_KEYS = {MOSTLY: "form.answer_mostly", NOT_YET: "form.answer_not_yet"}
 # What the coach says when the stage is kept ({name}, {stage}, {work_on}).
 KEPT_KEYS = {MOSTLY: "form.mostly", NOT_YET: "form.not_yet"}
+# The reason stored for a step up the form check held back (a stage change to the same stage).
+KEPT_REASON = "form_kept"
 
 
 def asks_form(stage: Stage, due_to_move_up: bool) -> bool:

@@ -37,3 +37,19 @@ def step_ups_paused(rules: Rules, pain_after: Iterable[tuple[datetime, int]],
     """Enough painful workouts in the window pause every step-up (and suggest a practitioner),
     until older ones leave the window."""
     return high_pain_workouts(rules, pain_after, now) >= rules.pause_step_ups_after
+
+
+STARTING_KINDS = ("before", "baseline")  # pain given as "right now", before any exercise today
+
+
+def rest_day(rules: Rules, todays_pain: Iterable[tuple[str, int]]) -> tuple[str, int] | None:
+    """Why today is a rest day from the exercises, if it is: (kind, score) of the newest pain
+    answer of the person's day that makes it one. todays_pain holds (kind, score), oldest
+    first: a starting pain (before a session, or at onboarding) of no_workout_from or more, or
+    pain after a workout above the hold band (the stop-for-today advice holds all day)."""
+    for kind, score in reversed(list(todays_pain)):
+        if kind in STARTING_KINDS and blocks_workout_today(rules, score):
+            return kind, score
+        if kind == "after" and stops_for_today(rules, score):
+            return kind, score
+    return None
