@@ -2,12 +2,20 @@
 
 Both run `scale` times faster than real time from the moment the clock is made, so a test or a demo
 at `--time-scale 60` lives a minute per second. Nothing else in the core reads time or sleeps.
+
+Real seconds are read from the event loop the clock was made in (`loop.time()`, which is
+`time.monotonic()` for asyncio's loops), the same clock its sleeps are measured on. A test loop
+on virtual time (looptime) therefore moves this clock too: sleeps end at once, in deadline order,
+however busy the machine is.
 """
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+
+MIN_TIMER_S = 1e-6  # the shortest real wait a timer is armed for (see Clock._timer_delay)
 
 
 class Clock:
@@ -17,14 +25,15 @@ class Clock:
         if scale <= 0:
             raise ValueError("time scale must be positive")
         self.scale = scale
-        self._real0 = time.monotonic()
+        self._real_seconds = _real_seconds_source()
+        self._real0 = self._real_seconds()
         # In UTC: adding seconds to a zoned datetime is wall-clock arithmetic, off by an
         # hour across a DST change.
         self._wall0 = (start or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
     def monotonic(self) -> float:
         """Scaled seconds since the clock started; never jumps, for timer deadlines."""
-        return (time.monotonic() - self._real0) * self.scale
+        return (self._real_seconds() - self._real0) * self.scale
 
     def now(self) -> datetime:
         """Scaled wall time (aware, UTC), for reminders and records."""
@@ -47,13 +56,20 @@ class Clock:
         delay = self.real_delay(self.wall_to_monotonic(instant) - self.monotonic())
         return datetime.now(timezone.utc) + timedelta(seconds=delay)
 
+    def _timer_delay(self, seconds: float) -> float:
+        """The real delay to arm a loop timer with: none for no wait, else at least a
+        microsecond. The loop runs a timer due within its clock's resolution at once; on a clock
+        that has not moved meanwhile (virtual time) a waiter a few ns short of its deadline
+        would wake, find it not reached, and wait again forever."""
+        return max(self.real_delay(seconds), MIN_TIMER_S) if seconds > 0 else 0.0
+
     async def sleep(self, seconds: float) -> None:
         """Sleep for `seconds` of clock time."""
-        await asyncio.sleep(self.real_delay(seconds))
+        await asyncio.sleep(self._timer_delay(seconds))
 
     async def sleep_until(self, deadline: float) -> None:
         """Sleep until the monotonic clock reaches `deadline`."""
-        await asyncio.sleep(self.real_delay(deadline - self.monotonic()))
+        await asyncio.sleep(self._timer_delay(deadline - self.monotonic()))
 
     async def wait_event(self, event: asyncio.Event, deadline: float | None) -> bool:
         """Wait for `event` until `deadline` (monotonic); True if the event fired first."""
@@ -62,14 +78,26 @@ class Clock:
         if deadline is None:
             await event.wait()
             return True
-        delay = self.real_delay(deadline - self.monotonic())
+        delay = self._timer_delay(deadline - self.monotonic())
         if delay <= 0:
             return event.is_set()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives
+        # as the event fires, and a workout task cancelled at shutdown would then never end.
         try:
-            await asyncio.wait_for(event.wait(), delay)
+            async with asyncio.timeout(delay):
+                await event.wait()
             return True
         except TimeoutError:
             return event.is_set()
+
+
+def _real_seconds_source() -> Callable[[], float]:
+    """The running loop's clock, which `asyncio.sleep` also follows; time.monotonic outside a
+    loop (a command-line tool). Bound once: a thread reading the clock reads the same one."""
+    try:
+        return asyncio.get_running_loop().time
+    except RuntimeError:
+        return time.monotonic
 
 
 class ManualClock(Clock):

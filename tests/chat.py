@@ -181,4 +181,9 @@ class Person:
 
 
 def make_coach(tmp_path: Path, scale: float = 1000.0, db_name: str = "coach.db") -> Coach:
+    """A coach for a conversation test. Its clock follows the test's loop, which must be on
+    virtual time (the `virtual_time` fixture, tests/conftest.py): a pass or a fail then never
+    depends on how busy the machine is."""
+    if not getattr(asyncio.get_running_loop(), "looptime_on", False):
+        raise RuntimeError("make_coach needs virtual time: ask for the virtual_time fixture")
     return build(tmp_path / db_name, scale, clock=TravelClock(scale))

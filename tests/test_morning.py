@@ -2,11 +2,14 @@
 at 07:30 the coach asks how her back is this morning; a worse back holds or lowers stages"."""
 from __future__ import annotations
 
+import pytest
 from reminder_world import World, berlin
 
 EXERCISES = ["hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug", "bird_dog",
              "squat", "hip_hinge"]
 MON, TUE, WED, THU = (2026, 3, 9), (2026, 3, 10), (2026, 3, 11), (2026, 3, 12)
+
+pytestmark = pytest.mark.usefixtures("virtual_time")  # waits for replies never race the machine
 
 
 async def _ana_trained_on_tuesday(tmp_path, workouts: int = 1, pain: int = 2, before: int = 3):

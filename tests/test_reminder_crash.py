@@ -12,7 +12,9 @@ from pathlib import Path
 
 CHILD = Path(__file__).resolve().parent / "reminder_crash_child.py"
 PEOPLE = 150
-BEFORE_SEVEN = "2026-03-10T06:59:59.5+01:00"  # the bot is up half a second before 07:00
+# The bot is up two seconds before 07:00: its start-up takes about 0.15 s, and a start-up that
+# ran past 07:00 on a busy machine would schedule everyone for tomorrow.
+BEFORE_SEVEN = "2026-03-10T06:59:58+01:00"
 AFTER_CRASH = "2026-03-10T07:00:30+01:00"  # back 30 s later: well inside the grace window
 
 

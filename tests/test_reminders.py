@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+import pytest
 from chat import RecordingAdapter
 from reminder_world import REMINDER, World, berlin
 
@@ -12,6 +13,8 @@ from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.replies import Reply
 
 TUESDAY = (2026, 3, 10)  # a plain week in March, before any DST change
+
+pytestmark = pytest.mark.usefixtures("virtual_time")  # waits for replies never race the machine
 
 
 async def test_after_onboarding_the_first_reminder_comes_at_0730_without_a_restart(tmp_path):

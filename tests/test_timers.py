@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import math
+
+import pytest
 
 from bot.clock import Clock
 from bot.content import Rules, TimerPlan
 from bot.workout.timers import PACED, REST, SWITCH, WORK, PhaseRunner, phases_for
 from chat import Person
+
+# Every clock here follows the test's loop on virtual time: cue times are exact, not racy.
+pytestmark = pytest.mark.usefixtures("virtual_time")
 
 RULES = Rules(up_max_pain=3, up_needs_good_workouts=2, hold_max_pain=5, down_above_pain=5,
               see_clinician_pain=8, morning_hold_rise=1, morning_down_rise=3, switch_s=5,
@@ -55,8 +61,9 @@ async def test_cues_land_on_planned_deadlines_without_drift():
         expected.append(expected[-1] + phase.seconds)
     assert planned_offsets == expected
     lateness = [actual - planned for planned, actual in seen]
-    assert max(lateness) < 0.5  # scaled seconds: one cue's delay never carries over
-    assert abs((end - start) - sum(p.seconds for p in phases)) < 0.5
+    # On virtual time every cue is exactly on time: a late one's 0.4 s never carries over.
+    assert lateness == pytest.approx([0.0] * len(seen), abs=1e-6)
+    assert end - start == pytest.approx(sum(p.seconds for p in phases), abs=1e-6)
 
 
 async def test_pause_moves_the_rest_of_the_schedule_and_resume_continues():
@@ -72,7 +79,7 @@ async def test_pause_moves_the_rest_of_the_schedule_and_resume_continues():
     assert runner.resume()
     await task
     total = clock.monotonic() - start
-    assert 49 < total < 52  # 5 + 10 + 5 + 10 planned, plus 20 paused
+    assert total == pytest.approx(50, abs=1e-6)  # 5 + 10 + 5 + 10 planned, plus 20 paused
 
 
 async def test_skip_rest_and_add_time_move_the_deadline_by_exactly_that():
@@ -91,7 +98,8 @@ async def test_skip_rest_and_add_time_move_the_deadline_by_exactly_that():
     assert runner.skip_rest()
     await task
     total = clock.monotonic() - start
-    assert 37 < total < 40  # 5 ready + 20 hold (10 + 10 added) + ~3 of rest + 10 hold
+    # 5 ready + 20 hold (10 + 10 added) + 3 of rest + 10 hold
+    assert total == pytest.approx(38, abs=1e-6)
 
 
 async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
@@ -153,3 +161,27 @@ async def test_a_telegram_like_budget_is_never_exceeded_and_every_cue_arrives(tm
     assert len(cues) == expected
     assert sum(1 for s in sent if s.reply.kind == "countdown") > 20  # the live countdown ran
     await coach.shutdown()
+
+
+async def test_a_deadline_a_hair_ahead_is_waited_for_not_spun_on():
+    """A deadline nearer than the loop clock can tell apart still gets a wait (a microsecond):
+    a timer armed for less fires at once on a clock that has not moved, and its waiter spins."""
+    await asyncio.sleep(1000)  # a loop that has run a while, and a clock made now
+    clock = Clock(scale=1000)
+    await clock.sleep(10)
+    deadline = math.nextafter(clock.monotonic(), math.inf)
+    assert not await clock.wait_event(asyncio.Event(), deadline)
+    assert clock.monotonic() >= deadline
+
+
+async def test_a_stop_that_comes_as_a_control_wakes_the_timer_still_stops_it():
+    """Shutdown cancels a workout's timer in the very turn a control woke it: the cancel wins."""
+    clock = Clock(scale=20)
+    changed = asyncio.Event()
+    timer = asyncio.create_task(clock.wait_event(changed, clock.monotonic() + 60))
+    for _ in range(3):
+        await asyncio.sleep(0)  # the timer is waiting
+    changed.set()  # "pause" wakes the timer...
+    assert timer.cancel()  # ...and the workout is cancelled before the timer has run again
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(timer, 10)

@@ -2,9 +2,13 @@
 answers given early, forged or old buttons, a worse morning, rescreening mid-way."""
 from __future__ import annotations
 
+import pytest
+
 from bot.delivery import Rate, SendBudget
 from bot.routing import Feature
 from chat import Person, RecordingAdapter, make_coach
+
+pytestmark = pytest.mark.usefixtures("virtual_time")  # make_coach's clock on virtual time
 
 
 async def _slow_chat(tmp_path, scale: float = 200) -> tuple:
