@@ -12,6 +12,7 @@ from bot.progress.chart import aware, caption, chart_input, render_off_loop, zon
 from bot.replies import Reply
 from bot.services import Services
 from bot.data.store import StageChange, User
+from bot.workout.card_picture import whats_next, whats_next_button
 
 
 async def answer(services: Services, user: User) -> list[Reply]:
@@ -43,17 +44,23 @@ def report(services: Services, user: User) -> list[Reply]:
     lines = [t("progress.header", total=len(workouts), week=week, streak=streak(days, today))]
     stages = store.stages(user.id)
     sessions: list[str] = []
+    nearest: tuple[int, Exercise] | None = None  # the next step up, as sessions still needed
     for exercise in services.programme.exercises:
         index = stages.get(exercise.id, 0)
         history = store.exercise_history(user.id, exercise.id)  # read once, used twice
         lines.append(_ladder_line(services, exercise, index, history))
         sessions.append(f"{exercise.name} {len(history)}")
+        if index + 1 < len(exercise.stages):
+            needed = _sessions_needed(services, index, history)
+            if nearest is None or needed < nearest[0]:
+                nearest = (needed, exercise)
     lines.append(t("progress.rule", pain=services.programme.rules.up_max_pain))
     lines.append(t("progress.sessions", sessions=", ".join(sessions)))
     scores = [str(p.score) for p in store.pain_reports(user.id) if p.kind == "after"][-5:]
     lines.append(t("progress.last_pain", scores=", ".join(scores)) if scores
                  else t("progress.no_pain"))
-    return [Reply("\n".join(lines))]
+    ahead = (whats_next_button(services, nearest[1]),) if nearest is not None else ()
+    return [Reply("\n".join(lines), ahead)]
 
 
 def _ladder_line(services: Services, exercise: Exercise, index: int,
@@ -74,24 +81,38 @@ def _what_it_takes(services: Services, index: int, history: list[tuple[int, int,
     """How many more comfortable sessions at this stage move it up, by the rules in content.
     `history` is the exercise's (stage, pain after, pain before) per session, newest first."""
     rules, t = services.programme.rules, services.texts
-    good = 0  # comfortable sessions in a row at this stage, newest first
-    for stage_index, pain_after, pain_before in history:
-        if stage_index != index or pain_after > rules.up_max_pain or pain_after > pain_before:
-            break
-        good += 1
-    needed = max(rules.up_needs_good_workouts - good, 0)
+    needed = _sessions_needed(services, index, history)
+    good = rules.up_needs_good_workouts - needed
     key = ("progress.takes_next" if needed <= 1 else
            "progress.takes_more" if good else "progress.takes_fresh")
     return t(key, needed=needed, pain=rules.up_max_pain)
 
 
+def _sessions_needed(services: Services, index: int, history: list[tuple[int, int, int]]) -> int:
+    """Comfortable sessions still needed at this stage to move up (0: the next one may)."""
+    rules = services.programme.rules
+    good = 0  # comfortable sessions in a row at this stage, newest first
+    for stage_index, pain_after, pain_before in history:
+        if stage_index != index or pain_after > rules.up_max_pain or pain_after > pain_before:
+            break
+        good += 1
+    return max(rules.up_needs_good_workouts - good, 0)
+
+
 def why(services: Services, user: User, text: str) -> list[Reply]:
     """Explain the latest stage change of the exercise the person names, from the reason kept
-    with it ("up", "down", "morning_down"; any other reason gets a plain general answer)."""
-    t, programme = services.texts, services.programme
-    exercise = find_exercise(programme, text)
+    with it ("up", "down", "morning_down"; any other reason gets a plain general answer), then
+    show what comes next on its ladder, with its picture."""
+    exercise = find_exercise(services.programme, text)
     if exercise is None:
-        return [Reply(t("progression.why_unknown"))]
+        return [Reply(services.texts("progression.why_unknown"))]
+    index = services.store.stages(user.id).get(exercise.id, 0)
+    following = whats_next(services, exercise, max(0, min(index, len(exercise.stages) - 1)))
+    return _why_changed(services, user, exercise) + ([following] if following else [])
+
+
+def _why_changed(services: Services, user: User, exercise: Exercise) -> list[Reply]:
+    t = services.texts
     changes = [c for c in services.store.stage_changes(user.id) if c.exercise_id == exercise.id]
     if not changes:
         stage_index = services.store.stages(user.id).get(exercise.id, 0)
