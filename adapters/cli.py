@@ -1,4 +1,4 @@
-"""The command line: `python bot.py [console|telegram|discord|export|stats|routes]`.
+"""The command line: `python bot.py [console|telegram|discord|export|stats|routes|pictures]`.
 
 `python bot.py` with no platform tokens opens the terminal coach on ./backcoach.db. Every
 subcommand takes the same --db and --time-scale. The coach is built by bot/bootstrap.py; this
@@ -20,12 +20,14 @@ from types import ModuleType
 from dotenv import load_dotenv
 
 from adapters import platforms as platform_list
-from bot.bootstrap import CONTENT_DIR, build
+from bot.bootstrap import CONTENT_DIR, build, pictures_folder
 from bot.coach import Coach
+from bot.content import load_programme
 from bot.data import backup, dbfile, stats
 from bot.data.dbfile import DatabaseFileError
 from bot.data.store import SCHEMA_VERSION
 from bot.errors import ConfigError, ContentError
+from bot.pictures import Pictures, load_poses
 
 DEFAULT_DB = "backcoach.db"
 log = logging.getLogger("backcoach")
@@ -45,6 +47,9 @@ def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Na
     common.add_argument("--content", type=Path,
                         default=Path(os.environ.get("BACKCOACH_CONTENT", CONTENT_DIR)),
                         help=argparse.SUPPRESS)
+    common.add_argument("--pictures", type=Path, default=None,
+                        help="folder for the exercise pictures, drawn once and kept "
+                             "(default: backcoach-pictures beside the database)")
     parser = argparse.ArgumentParser(prog="bot.py", parents=[common],
                                      description="A back-pain exercise coach that lives in chat.")
     sub = parser.add_subparsers(dest="command")
@@ -55,6 +60,9 @@ def parse_args(argv: list[str], platforms: dict[str, ModuleType]) -> argparse.Na
     sub.add_parser("export", parents=[common], help="print every user's data as JSON")
     sub.add_parser("stats", parents=[common], help="print aggregate, anonymous figures")
     sub.add_parser("routes", parents=[common], help="print where every verb and state goes")
+    sheet = sub.add_parser("pictures", parents=[common],
+                           help="write every exercise stage's picture and an overview, to review")
+    sheet.add_argument("--out", type=Path, required=True, help="folder to write them into")
     backup.add_arguments(sub.add_parser("backup", parents=[common],
                                         help="copy the database safely, even while the coach runs"))
     args = parser.parse_args(argv)
@@ -72,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_noisy_loggers()
     if args.command == "backup":
         return backup.command(args.db, args.to)
+    if args.command == "pictures":  # reads content only: no database, no coach
+        return contact_sheet(args)
     read_only = args.command in ("export", "stats", "routes")  # these run beside a coach
     try:
         with contextlib.nullcontext() if read_only else dbfile.one_coach(args.db, SCHEMA_VERSION):
@@ -84,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
     """The chosen command on a database this process may use."""
     try:
-        coach = build(args.db, args.time_scale, args.content)
+        coach = build(args.db, args.time_scale, args.content, pictures_dir=args.pictures)
     except ContentError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
@@ -128,6 +138,23 @@ def quiet_noisy_loggers() -> None:
     """httpx logs every request URL at INFO, and a Telegram URL holds the bot token."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def contact_sheet(args: argparse.Namespace) -> int:
+    """Every stage's PNG and GIF, named exercise-stage, plus overview.png, into --out. They are
+    drawn into the coach's own picture folder, so a coach started later finds them ready."""
+    try:
+        poses = load_poses(args.content, load_programme(args.content))
+    except ContentError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    try:
+        overview = Pictures(poses, pictures_folder(args.db, args.pictures)).contact_sheet(args.out)
+    except OSError as exc:
+        print(f"Cannot write the pictures: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(poses.all_stages())} stages drawn into {args.out}; overview: {overview}")
+    return 0
 
 
 def export(coach: Coach) -> int:

@@ -1,6 +1,8 @@
 """Chat in this terminal: buttons become numbered choices, answered by number or by label.
 
 On a terminal the live countdown rewrites one line and you can type "pause" while a timer runs.
+Pictures (the pain chart, an exercise's animation) and exports are saved in the files folder
+and their path printed, with what they show.
 When input is piped, the next line is read only once the coach waits for the person, so a
 script plays like a patient user; at the end of input the coach finishes and we exit.
 """
@@ -67,7 +69,8 @@ class ConsoleAdapter:
         self._write(reply.text + "\n")
         for attachment in ((reply.image,) if reply.image else ()) + reply.files:
             path = self._save(attachment.name, attachment.data)
-            self._write(self.coach.texts("console.saved", name=attachment.name, path=path) + "\n")
+            name = attachment.description or attachment.name  # what it shows, when we know
+            self._write(self.coach.texts("console.saved", name=name, path=path) + "\n")
         if reply.choices:
             self._show_choices(reply)
         self._flush()

@@ -534,8 +534,9 @@ class DiscordAdapter:
                 continue
             options: dict = {"content": text} if text else {}
             if index == len(texts) - 1:
-                if attachments:
-                    options["files"] = [discord.File(io.BytesIO(a.data), filename=a.name)
+                if attachments:  # a GIF attached is shown animated, in the message
+                    options["files"] = [discord.File(io.BytesIO(a.data), filename=a.name,
+                                                     description=a.description or None)
                                         for a in attachments]
                 if view is not None and view.children:
                     options["view"] = view

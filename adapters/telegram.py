@@ -16,8 +16,13 @@ What comes in is untrusted:
 Start-up calls are retried on 5xx and network errors, then end in one clear ConfigError.
 
 This file only translates: an Update becomes a Text, Picked or Command for the coach, and a
-Reply becomes messages (inline keyboards, photos, documents, edits of the live countdown).
-Pacing, retries and every coaching decision live in the core.
+Reply becomes messages (inline keyboards, photos, animations, documents, edits of the live
+countdown). Pacing, retries and every coaching decision live in the core.
+
+A picture with a key (an exercise's animation) is uploaded once per bot: Telegram's file_id for
+it is kept in SQLite (bot/data/platform_files.py, under the bot's public id, as a file_id belongs
+to the bot) and later messages send the file_id instead of the bytes. A file_id Telegram no
+longer accepts is forgotten and the picture uploaded again.
 """
 from __future__ import annotations
 
@@ -50,6 +55,7 @@ from adapters import _plumbing
 from adapters._plumbing import Progress, Resume, redact
 from bot.errors import ConfigError
 from bot.coach import Coach
+from bot.data.platform_files import PlatformFiles
 from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
 from bot.delivery import PersonLocks
@@ -130,6 +136,8 @@ class TelegramAdapter:
         self.coach = coach
         self.webhook = webhook
         self.poll_timeout = poll_timeout
+        # Uploaded pictures' file_ids, under the bot's number: the public part of the token.
+        self.uploaded = PlatformFiles(coach.services.store, PLATFORM, token.split(":", 1)[0])
         self.app: Application = (
             ApplicationBuilder().token(token)
             .base_url(base_url).base_file_url(base_file_url or _file_url(base_url))
@@ -374,13 +382,15 @@ class TelegramAdapter:
         return True
 
     async def _send_new(self, origin: Origin, reply: Reply, progress: Progress) -> None:
-        """Picture (with the text as caption when it fits), text in parts of at most 4,096
-        characters, then files; buttons go on the last message. The core's retry after a fault
-        sends only the parts that did not go out."""
+        """Picture (with the text as caption when it fits, else its first paragraph when that
+        does), text in parts of at most 4,096 characters, then files; buttons go on the last
+        message. The core's retry after a fault sends only the parts that did not go out."""
         texts = split_text(reply.text)
-        fits = len(texts) == 1 and _u16(texts[0]) <= MAX_CAPTION
-        caption = texts.pop(0) if reply.image and fits else None
-        parts = ([("photo", reply.image, caption)] if reply.image else []) \
+        caption = None
+        if reply.image is not None:
+            caption, texts = _caption_and_rest(reply.text, texts)
+        picture = "animation" if reply.image and reply.image.animated else "photo"
+        parts = ([(picture, reply.image, caption)] if reply.image else []) \
             + [("text", t, None) for t in texts] + [("document", f, None) for f in reply.files]
         markup = keyboard(reply.choices)
         for index, (kind, content, caption) in enumerate(parts):
@@ -405,14 +415,35 @@ class TelegramAdapter:
         bot, chat = self.app.bot, origin.chat_id
         replying = ReplyParameters(origin.reply_to, allow_sending_without_reply=True) \
             if first and origin.reply_to else None
-        if kind == "photo":
-            return await bot.send_photo(chat, content.data, caption=caption, filename=content.name,
-                                        reply_markup=markup, reply_parameters=replying)
+        if kind in ("photo", "animation"):
+            send = bot.send_animation if kind == "animation" else bot.send_photo
+            return await self._send_picture(send, chat, content, caption=caption,
+                                            reply_markup=markup, reply_parameters=replying)
         if kind == "document":
             return await bot.send_document(chat, content.data, filename=content.name,
                                            reply_markup=markup, reply_parameters=replying)
         return await bot.send_message(chat, content, reply_markup=markup,
                                       reply_parameters=replying)
+
+    async def _send_picture(self, send: Callable[..., Awaitable[Message]], chat: int,
+                            picture: Attachment, **options: Any) -> Message:
+        """A photo or animation: by the file_id of its first upload when there is one, else
+        uploaded, keeping the file_id Telegram answers with when the picture has a key."""
+        known = self.uploaded.find(picture.key) if picture.key else None
+        if known is not None:
+            try:
+                return await send(chat, known, **options)
+            except BadRequest as exc:
+                if not _file_id_refused(exc):
+                    raise
+                log.info("Telegram refused a kept file_id (%s); uploading the picture again",
+                         redact(exc.message))
+                self.uploaded.forget(picture.key)
+        message = await send(chat, picture.data, filename=picture.name, **options)
+        file_id = _file_id_of(message)
+        if picture.key and file_id:
+            self.uploaded.keep(picture.key, file_id)
+        return message
 
     async def _pace(self) -> None:
         """Between the messages of one Reply: the chat's budget interval, on the core's clock."""
@@ -446,6 +477,24 @@ def rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]
                                numbers=6, short=14, medium=24)
 
 
+# -- uploaded files -----------------------------------------------------------------------------
+
+def _file_id_of(message: Message) -> str | None:
+    """The id that sends this message's picture again: the animation's, or the largest photo's."""
+    if message.animation is not None:
+        return message.animation.file_id
+    if message.photo:
+        return message.photo[-1].file_id
+    return message.document.file_id if message.document is not None else None
+
+
+def _file_id_refused(exc: BadRequest) -> bool:
+    """Telegram does not (or no longer) accept the file_id: a new upload will do."""
+    problem = exc.message.lower()
+    return "file identifier" in problem or "can't use file" in problem \
+        or "file reference" in problem
+
+
 # -- text ---------------------------------------------------------------------------------------
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -456,6 +505,17 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 def _u16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def _caption_and_rest(text: str, parts: list[str]) -> tuple[str | None, list[str]]:
+    """What goes under a picture: the whole text when it fits a caption, else its first
+    paragraph when that fits (an exercise's short caption, its instructions after it)."""
+    if len(parts) == 1 and _u16(parts[0]) <= MAX_CAPTION:
+        return parts[0], []
+    first, _, rest = text.partition("\n\n")
+    if rest.strip() and 0 < _u16(first.strip()) <= MAX_CAPTION:
+        return first.strip(), split_text(rest.strip())
+    return None, parts
 
 
 # -- updates python-telegram-bot cannot read ----------------------------------------------------

@@ -18,11 +18,18 @@ class Choice:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file made in memory: a chart PNG, an export JSON or CSV."""
+    """A file made in memory: a chart PNG, an export JSON or CSV, an exercise's animation."""
 
     name: str
     data: bytes
     mime: str
+    # Stable while the content is the same (a hash): platforms that upload a file once and then
+    # re-send it by their own id (Telegram's file_id) keep key -> id. None: upload every time.
+    key: str | None = None
+    # A moving picture (GIF): sent as an animation where the platform tells the two apart.
+    animated: bool = False
+    # What it shows, in one line: alt text, or the line printed beside a saved file.
+    description: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from bot.clock import Clock
 from bot.content import Programme, Question
 from bot.delivery import Delivery
 from bot.data.store import Store
+from bot.pictures import Pictures
 from bot.texts import Texts
 
 
@@ -18,3 +19,4 @@ class Services:
     store: Store
     clock: Clock
     delivery: Delivery
+    pictures: Pictures | None = None  # the exercises' pictures; None: cards go without

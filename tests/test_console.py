@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import scripts
+from bot.content import load_programme
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = "\n".join([
@@ -27,7 +28,7 @@ def run_bot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.
                           capture_output=True, timeout=120, env={**os.environ, **(env or {})})
 
 
-def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
+def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path, drawn_pictures):
     db = tmp_path / "coach.db"
     files = tmp_path / "files"
     result = run_bot("console", "--db", str(db), "--time-scale", "300", "--files", str(files),
@@ -46,6 +47,15 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path):
     assert "Pain after workouts, last 2 weeks: ▂ (2/10)" in out
     assert f"[progress.png saved to {chart}]" in out
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    # Each exercise's animation is saved beside it, named under its card with what it shows.
+    programme = load_programme(ROOT / "content")
+    for exercise in programme.exercises:
+        stage = exercise.stages[0]
+        picture = files / f"{exercise.id}-{stage.id}.gif"
+        assert f'[{exercise.name}, "{stage.name}": moving picture saved to {picture}]' in out
+        assert picture.read_bytes().startswith(b"GIF89a")
+    assert len(list(files.glob("*.gif"))) == 7
+    assert out.count("This stage is new to you") == 7  # the first time: every step, unasked
 
     export = run_bot("export", "--db", str(db))
     assert export.returncode == 0, export.stderr
@@ -86,3 +96,20 @@ def test_a_broken_content_file_gives_a_clear_start_up_error(tmp_path):
     assert "exercises.toml" in result.stderr and "side_plank" in result.stderr
     assert "work_s" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_pose_that_cannot_be_drawn_stops_start_up_naming_where_it_is(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    poses = content / "poses.toml"
+    text = poses.read_text()
+    start = text.index('id = "single_leg"\n')  # the single-leg squat's own bottom pose
+    knee = text.index("near_knee = ", start)
+    end = text.index("\n", knee)
+    poses.write_text(text[:knee] + "near_knee = 175" + text[end:])  # beyond a human knee
+    result = run_bot("console", "--db", str(tmp_path / "x.db"),
+                     env={"BACKCOACH_CONTENT": str(content)})
+    assert result.returncode == 2
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith("Cannot start: ") and "poses.toml" in line
+    assert "exercise 'squat'" in line and "stage 'single_leg'" in line and "near_knee" in line

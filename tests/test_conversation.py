@@ -185,3 +185,138 @@ async def test_one_person_waiting_on_a_slow_chat_never_holds_up_another(coach):
     replies = await asyncio.wait_for(ben.says("/start"), 5)
     assert "coach" in replies[0].text
     stuck.cancel()
+
+
+# -- pictures on the exercise cards (issue 12) -------------------------------------------------
+
+def cards(replies) -> list:
+    """The exercise cards among replies, in order."""
+    return [reply for reply in replies if reply.text[:4] in {f"{n}/7 " for n in range(1, 8)}]
+
+
+async def test_every_card_shows_its_animation_and_the_full_text_only_at_the_first_meeting(
+        ana: Person, coach, drawn_pictures):
+    programme = coach.services.programme
+    await ana.onboards()
+    await ana.trains(pain=2)
+    first = cards(ana.replies)
+    assert len(first) == 7
+    for card, exercise in zip(first, programme.exercises):
+        stage = exercise.stages[0]
+        assert card.image.animated and card.image.data.startswith(b"GIF89a")
+        assert card.image.name == f"{exercise.id}-{stage.id}.gif" and card.image.key
+        assert exercise.name in card.image.description
+        # New to this stage: every step, cue and warning on the card, no button needed.
+        assert "new to you" in card.text and stage.steps[-1] in card.text
+        assert stage.avoid[-1] in card.text and stage.cues[-1] in card.text
+        assert not card.choices
+
+    mark = len(ana.replies)
+    await ana.trains()
+    second = cards(ana.replies[mark:])
+    assert [card.image.key for card in second] == [card.image.key for card in first]
+    for card, exercise in zip(second, programme.exercises):
+        stage = exercise.stages[0]
+        lines = card.text.split("\n")
+        assert lines[0] == f"{programme.exercises.index(exercise) + 1}/7 · {exercise.name} " \
+                           f"({stage.name})" and lines[1].startswith("Plan: ")
+        assert lines[2:] == [f"• {cue}" for cue in stage.cues[:3]]  # at most three key cues
+        assert stage.steps[0] not in card.text
+        assert [choice.label for choice in card.choices] == ["How exactly?"]
+
+    # "How exactly?" under the hip hinge card, pressed at the pain question: all of it again.
+    hinge = programme.exercises[-1].stages[0]
+    replies = await ana.presses("How exactly?")
+    assert replies[0].text.startswith(f"Hip hinge ({hinge.name}), step by step:")
+    assert all(part in replies[0].text for part in (*hinge.steps, *hinge.cues, *hinge.avoid))
+    replies = await ana.says("2")
+    assert replies[0].text.startswith("Noted: pain 2/10")  # the question was still open
+
+    user = coach.services.store.find_user(ana.key)
+    seen = coach.services.store.export_user(user)["seen_stages"]  # the person's data, exported
+    assert sorted((row["exercise_id"], row["stage_index"]) for row in seen) == \
+        sorted((exercise.id, 0) for exercise in programme.exercises)
+
+
+async def test_a_picture_still_being_drawn_never_holds_up_the_workout(tmp_path, monkeypatch):
+    """Drawing is held up on purpose: the card goes without its picture, the timer runs on, and
+    the next time that card comes round its picture is there."""
+    import threading
+
+    from bot.bootstrap import build_app
+    from bot.pictures import library
+    from chat import RecordingAdapter
+
+    release = threading.Event()
+    real_artist = library.StageArtist
+
+    def held_artist(*args, **kwargs):
+        release.wait(timeout=60)
+        return real_artist(*args, **kwargs)
+
+    monkeypatch.setattr(library, "StageArtist", held_artist)
+    app = build_app(tmp_path / "coach.db", 1000.0, pictures_dir=tmp_path / "empty")
+    try:
+        ana = Person(app.coach, RecordingAdapter(app.coach))
+        await ana.onboards()
+        await ana.starts_session()
+        card = await ana.waits_for("1/7 · ")
+        assert card.image is None
+        await ana.waits_for("Get ready")  # the cues go on while the picture is drawn
+        assert app.services.pictures.ready("hip_flexor_stretch", 0) is None
+        release.set()
+        await app.services.pictures.files_async("hip_flexor_stretch", 0)  # drawn meanwhile
+        await ana.says("stop")
+        await ana.waits_for("How is your back now")
+        await ana.says("3")
+        await ana.starts_session()
+        card = await ana.waits_for("1/7 · ")
+        assert card.image is not None and card.image.animated
+        await ana.says("stop")
+    finally:
+        release.set()
+        await app.coach.shutdown()
+        app.coach.close()
+
+
+async def test_why_shows_the_next_stage_with_its_picture(ana: Person, drawn_pictures):
+    await ana.onboards()
+    replies = await ana.says("why side plank")
+    assert replies[0].text.startswith("Side plank hasn't changed stage yet")
+    following = replies[-1]
+    assert following.text == 'What comes next for Side plank, when it moves up a stage: ' \
+                             '"Knees down, 20 s holds".'
+    assert following.image.animated and following.image.name == "side_plank-knees_20.gif"
+    replies = await ana.presses("How exactly?")
+    assert replies[0].text.startswith("Side plank (Knees down, 20 s holds), step by step:")
+
+
+async def test_progress_offers_whats_next_for_the_exercise_nearest_its_step_up(
+        ana: Person, coach, drawn_pictures):
+    await ana.onboards()
+    hip_hinge = coach.services.programme.exercises[-1]
+    coach.services.store.change_stage(coach.services.store.find_user(ana.key).id, hip_hinge.id,
+                                      0, len(hip_hinge.stages) - 1, "up", {}, coach.clock.now(),
+                                      None)  # at the top: nothing comes after it
+    await ana.trains(pain=2)  # one comfortable session: everything else needs one more
+    report = (await ana.says("progress"))[0]
+    assert [choice.label for choice in report.choices] == [
+        "What's next: Half-kneeling hip flexor stretch"]
+    replies = await ana.presses("What's next: Half-kneeling hip flexor stretch")
+    assert '"Kneeling, 45 s each side"' in replies[0].text
+    assert replies[0].image.name == "hip_flexor_stretch-kneeling_45.gif"
+    replies = await ana.sends_payload(f"ahead:{hip_hinge.id}")
+    assert replies[0].text == "Hip hinge is at the top of its ladder already: nothing harder " \
+                              "comes after it."
+
+
+async def test_forged_picture_buttons_get_a_plain_answer_and_change_nothing(ana: Person, coach):
+    await ana.says("/start")
+    replies = await ana.sends_payload("how:side_plank.0")  # before onboarding: not offered
+    assert "question" in replies[-1].text or "Got it" in str(replies[-1].choices)
+    await ana.onboards()
+    for payload in ("how:side_plank.99", "how:side_plank.-1", "how:nothing.0", "how:",
+                    "how:side_plank", "ahead:nothing", "ahead:"):
+        replies = await ana.sends_payload(payload)
+        assert replies[0].text.startswith("I can't find that exercise or stage"), payload
+    assert coach.services.store.find_user(ana.key).state == "ready"

@@ -224,9 +224,11 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(fake, tmp_
         since = d._mark(dm)
         await d.slash(ANA, "progress", "Your progress")
         if any(r.image for r in expected):  # the chart (issue 7) arrives as a file attachment
-            await fake.wait_for(lambda: fake.files_in(dm), timeout=STEP)
-            name, data = fake.files_in(dm)[-1]
-            assert name.endswith(".png") and data.startswith(b"\x89PNG")
+            charts = lambda: [file for file in fake.files_in(dm)  # noqa: E731
+                              if file[0].endswith(".png")]
+            await fake.wait_for(charts, timeout=STEP)
+            name, data = charts()[-1]
+            assert data.startswith(b"\x89PNG")
         assert d._bot_since(dm, since)
 
         await d.slash(ANA, "pain", "4/10", {"level": 4})
@@ -439,6 +441,25 @@ async def test_a_picture_and_files_arrive_as_attachments_with_the_buttons(fake, 
                                                                                "Help"]
         await d.adapter.send(d.key(ANA), Reply("", image=chart), None)  # a picture alone
         assert fake.files_in(dm)[-1] == ("progress.png", chart.data)
+
+
+async def test_each_exercise_card_carries_its_animation_as_an_attachment(fake, tmp_path,
+                                                                        drawn_pictures):
+    async with coach_on_discord(fake, tmp_path) as d:
+        exercises = d.coach.services.programme.exercises
+        await d.onboards(ANA)
+        await d.trains(ANA)
+        dm = d.dm(ANA)
+        gifs = [(message, attachment) for message in fake.bot_messages_in(dm)
+                for attachment in message.get("attachments", [])
+                if attachment["filename"].endswith(".gif")]
+        assert [a["filename"] for _, a in gifs] == [f"{e.id}-{e.stages[0].id}.gif"
+                                                     for e in exercises]
+        for (message, attachment), exercise in zip(gifs, exercises):
+            assert fake.attachment_data(attachment).startswith(b"GIF89a")  # shown animated
+            assert attachment["description"] == \
+                f'{exercise.name}, "{exercise.stages[0].name}": moving picture'  # alt text
+            assert exercise.stages[0].avoid[-1] in message["content"]  # new: all of it
 
 
 async def test_long_texts_are_split_with_the_buttons_on_the_last_part(fake, tmp_path):

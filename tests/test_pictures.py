@@ -659,3 +659,15 @@ def test_the_pictures_package_imports_no_platform_and_no_matplotlib() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_bot_py_pictures_writes_the_contact_sheet(tmp_path, drawn_pictures) -> None:
+    result = subprocess.run([sys.executable, "bot.py", "pictures", "--out", str(tmp_path / "out"),
+                             "--db", str(tmp_path / "coach.db")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    stages = len(load_poses(CONTENT_DIR, load_programme(CONTENT_DIR)).all_stages())
+    assert result.stdout == f"{stages} stages drawn into {tmp_path / 'out'}; overview: " \
+                            f"{tmp_path / 'out' / 'overview.png'}\n"
+    assert len(list((tmp_path / "out").iterdir())) == 2 * stages + 1
+    assert not (tmp_path / "coach.db").exists(), "it opens no database"

@@ -247,6 +247,44 @@ async def test_document_and_group(harness: Harness) -> None:
     assert bytes(await f.download_as_bytearray()) == b'{"a": 1}'
 
 
+def _gif() -> bytes:
+    """A two-frame GIF, 3x2 pixels."""
+    import io
+
+    from PIL import Image
+    frames = [Image.new("P", (3, 2), color) for color in (1, 2)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], loop=0)
+    return out.getvalue()
+
+
+async def test_animation_upload_then_by_file_id(harness: Harness) -> None:
+    fake, bot = harness.fake, harness.app.bot
+    fake.add_chat(USER)
+    gif = _gif()
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("How?", callback_data="how")]])
+    first = await bot.send_animation(USER, gif, caption="Squat", filename="squat.gif",
+                                     reply_markup=keyboard)
+    assert first.animation.file_id and (first.animation.width, first.animation.height) == (3, 2)
+    assert first.caption == "Squat" and first.document.file_id == first.animation.file_id
+    upload = fake.calls_of("sendAnimation", USER)[0].params["animation"]
+    assert upload.data == gif and upload.filename == "squat.gif"
+    again = await bot.send_animation(USER, first.animation.file_id, caption="Squat again")
+    assert again.animation.file_id == first.animation.file_id
+    assert fake.calls_of("sendAnimation", USER)[1].params["animation"] == first.animation.file_id
+    assert fake.texts(USER) == ["Squat", "Squat again"]
+    assert fake.keyboard(USER, first.message_id) == [[("How?", "how")]]
+    f = await bot.get_file(first.animation.file_id)
+    assert bytes(await f.download_as_bytearray()) == gif
+    # What the real API refuses: an unknown id, a photo's id, bytes that are no animation.
+    photo = await bot.send_photo(USER, PNG)
+    for wrong, refusal in (("NoSuchFileId", "wrong file identifier"),
+                           (photo.photo[-1].file_id, "can't use file of type Photo"),
+                           (PNG, "wrong type of the web page content")):
+        with pytest.raises(BadRequest, match=f"(?i){refusal}"):
+            await bot.send_animation(USER, wrong)
+
+
 async def test_long_polling_offset_and_auth() -> None:
     async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
         url = f"{fake.base_url}{fake.token}/getUpdates"

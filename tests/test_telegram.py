@@ -22,6 +22,7 @@ import adapters.telegram as tg
 from adapters.telegram import TelegramAdapter, keyboard, split_text
 from adapters.cli import main, platform_modules
 from bot.bootstrap import build
+from bot.data.platform_files import PlatformFiles
 from bot.errors import ConfigError
 from bot.coach import Coach
 from bot.delivery import Delivery
@@ -34,9 +35,9 @@ from bot.workout.timers import phases_for
 from bot.workout.session import todays_plan
 
 try:  # tests/ is on sys.path (no tests/__init__.py, pytest's default "prepend" import mode)
-    from standins.telegram_api import Call, FakeTelegram
+    from standins.telegram_api import Call, FakeTelegram, UploadedFile
 except ImportError:  # tests is a package
-    from tests.standins.telegram_api import Call, FakeTelegram
+    from tests.standins.telegram_api import Call, FakeTelegram, UploadedFile
 
 # PTB 22 warns from inside its own RetryAfter that retry_after becomes a timedelta some day.
 pytestmark = pytest.mark.filterwarnings(
@@ -259,6 +260,81 @@ async def test_long_texts_are_split_with_the_keyboard_on_the_last_part(tmp_path)
         assert len(sent) == 2 and all(len(c.text) <= 4096 for c in sent)
         assert "\n\n".join(c.text for c in sent) == text
         assert not sent[0].keyboard and sent[1].keyboard == [[("OK", "ok")]]
+
+
+# -- the exercises' animations ------------------------------------------------------------------
+
+async def test_each_exercise_comes_as_one_animation_uploaded_once_then_sent_by_file_id(
+        tmp_path, drawn_pictures):
+    async with coach_on_telegram(tmp_path) as t:
+        fake, exercises = t.fake, t.coach.services.programme.exercises
+        await t.onboards(ANA)
+        mark = len(fake.calls)
+        await t.trains(ANA)
+        await t.presses(ANA, "2", "Noted: pain 2/10")
+        first = [c for c in fake.calls_of("sendAnimation", ANA) if fake.calls.index(c) >= mark]
+        assert len(first) == 7 and all(c.ok for c in first)
+        assert [c.params["animation"].filename for c in first] == \
+            [f"{e.id}-{e.stages[0].id}.gif" for e in exercises]  # uploaded: the bytes went
+        assert all(c.params["animation"].data.startswith(b"GIF89a") for c in first)
+        for number, call in enumerate(first, 1):  # the short caption under each animation ...
+            assert call.text.startswith(f"{number}/7 · ") and "\nPlan: " in call.text
+        texts = fake.texts(ANA)  # ... and, new to every stage, all the instructions after it
+        assert sum("This stage is new to you" in text for text in texts) == 7
+        file_ids = [c.message["animation"]["file_id"] for c in first]
+
+        mark = len(fake.calls)
+        await t.trains(ANA)
+        second = [c for c in fake.calls_of("sendAnimation", ANA) if fake.calls.index(c) >= mark]
+        assert [c.params["animation"] for c in second] == file_ids  # no bytes this time
+        assert all(c.ok and c.message["animation"]["file_id"] in file_ids for c in second)
+        assert all(c.keyboard == [[("How exactly?", f"how:{e.id}.0")]]
+                   for c, e in zip(second, exercises))
+        assert not any("This stage is new to you" in text for text in fake.texts(ANA)[
+            len(texts):])
+        await t.presses(ANA, "How exactly?", "Hip hinge (")  # the newest: the last exercise
+        assert "Avoid: " in fake.texts(ANA)[-1]
+
+    # Kept in the database under the bot's public number: a restart sends by file_id too.
+    reopened = build(tmp_path / "coach.db", 600)
+    try:
+        kept = PlatformFiles(reopened.services.store, "telegram", fake.token.split(":")[0])
+        keys = [t.coach.services.pictures.ready(e.id, 0).key for e in exercises]
+        assert [kept.find(key) for key in keys] == file_ids
+    finally:
+        reopened.close()
+
+
+def _gif() -> bytes:
+    import io
+
+    from PIL import Image
+    frames = [Image.new("P", (8, 6), color) for color in (1, 2)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], loop=0)
+    return out.getvalue()
+
+
+async def test_a_file_id_telegram_no_longer_knows_is_forgotten_and_the_file_uploaded_again(
+        tmp_path):
+    async with coach_on_telegram(tmp_path) as t:
+        fake = t.fake
+        fake.add_chat(ANA)
+        picture = Attachment("squat-bodyweight.gif", _gif(), "image/gif", key="a1" * 12,
+                             animated=True)
+        for _ in range(2):
+            await t.adapter.send(t.key(ANA), Reply("2/7 · Squat", image=picture), None)
+        upload, again = fake.calls_of("sendAnimation", ANA)
+        assert isinstance(upload.params["animation"], UploadedFile)
+        assert again.params["animation"] == upload.message["animation"]["file_id"]
+        fake.files.clear()  # Telegram has forgotten it (or another bot's id was kept)
+        await t.adapter.send(t.key(ANA), Reply("2/7 · Squat", image=picture), None)
+        refused, uploaded = fake.calls_of("sendAnimation", ANA)[2:]
+        assert not refused.ok and "wrong file identifier" in refused.description
+        assert uploaded.ok and isinstance(uploaded.params["animation"], UploadedFile)
+        assert uploaded.text == "2/7 · Squat"
+        assert t.adapter.uploaded.find(picture.key) == uploaded.message["animation"]["file_id"]
+        assert fake.texts(ANA) == ["2/7 · Squat"] * 3  # the person saw each once, nothing more
 
 
 def test_split_text_respects_the_limit_in_utf16_units():
@@ -491,7 +567,9 @@ async def test_bot_py_runs_the_telegram_bot_until_terminated(tmp_path):
 RATE_SCALE = 100  # a whole workout (about 800 s of clock time) in about 8 s
 
 
-async def test_a_workout_never_sends_more_than_one_message_a_second_to_a_chat(tmp_path):
+async def test_a_workout_never_sends_more_than_one_message_a_second_to_a_chat(tmp_path,
+                                                                            drawn_pictures):
+    """Pictures included: each card is an animation, the first time followed by its text."""
     async with coach_on_telegram(tmp_path, time_scale=RATE_SCALE) as t:
         fake = t.fake
         await t.onboards(ANA)
@@ -501,7 +579,7 @@ async def test_a_workout_never_sends_more_than_one_message_a_second_to_a_chat(tm
                    for _, stage in todays_plan(t.coach.services, user))
         await t.trains(ANA)
         workout = [c for c in fake.calls[start:] if c.chat_id == ANA and c.method in
-                   ("sendMessage", "editMessageText")]
+                   ("sendMessage", "editMessageText", "sendAnimation")]
         sent_cues = [c for c in workout if c.method == "sendMessage" and c.ok
                      and any(label == "Stop" for row in c.keyboard for label, _ in row)]
         assert len(sent_cues) == cues  # every cue arrived

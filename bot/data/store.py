@@ -112,7 +112,28 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["form_checks"].create_index(["user_id", "answer"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """Pictures of the exercises (issue 12): the stages each person has met, so the full
+    instructions come unasked only the first time (bot/data/seen_stages.py), seeded from the
+    workouts already done, whose cards showed them in full; and the ids platforms give uploaded
+    files, per bot account, so a picture is uploaded once (bot/data/platform_files.py)."""
+    db["seen_stages"].create(
+        {"user_id": int, "exercise_id": str, "stage_index": int, "first_at": str},
+        pk=("user_id", "exercise_id", "stage_index"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db.execute(
+        "insert or ignore into seen_stages (user_id, exercise_id, stage_index, first_at) "
+        "select w.user_id, we.exercise_id, we.stage_index, min(we.at) from workout_exercises we "
+        "join workouts w on w.id = we.workout_id group by w.user_id, we.exercise_id, "
+        "we.stage_index")
+    db["platform_files"].create(
+        {"platform": str, "account": str, "key": str, "file_id": str},
+        pk=("platform", "account", "key"),
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)  # the newest schema this code can read and write
 USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
 

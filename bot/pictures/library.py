@@ -76,6 +76,11 @@ class Pictures:
         self._locks_guard = threading.Lock()
         self._warm_executor: ThreadPoolExecutor | None = None
         self._warm_task: asyncio.Task[int] | None = None
+        self._keys: dict[int, tuple[StagePicture, str]] = {}  # id(stage) -> (stage, its key)
+        self._drawing: dict[str, asyncio.Task[StageFiles]] = {}  # key -> drawing asked by soon()
+        self._read: dict[Path, bytes] = {}  # cached files already read, one copy each
+        for stage in poses.all_stages():  # ~0.1 ms each: now, not on the loop mid-workout
+            self._paths(stage)
 
     # ------------------------------------------------------------------ blocking
 
@@ -94,6 +99,47 @@ class Pictures:
         """The stage's files if they are already drawn, else None; never draws, never blocks."""
         files = self._paths(self.poses.stage(exercise_id, stage_index))
         return files if files.still.exists() and files.animation.exists() else None
+
+    def soon(self, exercise_id: str, stage_index: int) -> StageFiles | None:
+        """The stage's files if drawn; else None, and drawing starts in a worker thread (once
+        per picture however often asked), so the next call finds them. For callers on the loop
+        that send what is ready now rather than wait: a workout's exercise card."""
+        files = self.ready(exercise_id, stage_index)
+        if files is not None:
+            return files
+        stage = self.poses.stage(exercise_id, stage_index)
+        key = self.key(stage)
+        if key not in self._drawing:
+            task = asyncio.get_running_loop().create_task(asyncio.to_thread(self._ensure, stage),
+                                                          name=f"picture-{key}")
+            self._drawing[key] = task
+            task.add_done_callback(lambda done: self._drawn(key, done))
+        return None
+
+    def _drawn(self, key: str, task: asyncio.Task[StageFiles]) -> None:
+        self._drawing.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("pictures: could not draw %s (%s); the card goes without it",
+                        key, task.exception())
+
+    def data(self, path: Path) -> bytes:
+        """A cached file's bytes, read once: every card that shows it shares one copy."""
+        data = self._read.get(path)
+        if data is None:
+            data = self._read[path] = path.read_bytes()
+        return data
+
+    async def close(self) -> None:
+        """Stop the warm-up and any drawing asked for by soon() (at shutdown). A stage being
+        drawn in the warm-up's thread is finished first (at most a few tenths of a second), so
+        no drawing outlives the coach and nothing is left half-written."""
+        tasks = [task for task in (self._warm_task, *self._drawing.values())
+                 if task is not None and not task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._warm_executor is not None:
+            await asyncio.to_thread(self._warm_executor.shutdown, wait=True)
 
     # ------------------------------------------------------------------ async
 
@@ -160,7 +206,12 @@ class Pictures:
         return hashlib.sha256(payload.encode()).hexdigest()[:KEY_LENGTH]
 
     def _paths(self, stage: StagePicture) -> StageFiles:
-        key = self.key(stage)
+        known = self._keys.get(id(stage))
+        if known is not None and known[0] is stage:
+            key = known[1]
+        else:  # hashing a stage takes ~0.1 ms: once per stage is enough
+            key = self.key(stage)
+            self._keys[id(stage)] = (stage, key)
         return StageFiles(key, self.cache_dir / f"{key}.png", self.cache_dir / f"{key}.gif")
 
     def _cached(self, stage: StagePicture) -> bool:
@@ -181,7 +232,7 @@ class Pictures:
 
     def prune(self) -> int:
         """Remove cached pictures of stages that changed or went away; returns how many."""
-        current = {self.key(stage) for stage in self.poses.all_stages()}
+        current = {self._paths(stage).key for stage in self.poses.all_stages()}
         removed = 0
         if not self.cache_dir.is_dir():
             return 0
@@ -200,7 +251,7 @@ class Pictures:
     def contact_sheet(self, out_dir: Path) -> Path:
         """Write every stage's PNG and GIF, named exercise-stage, plus one overview of all stills.
 
-        For review by eye: `python bot.py pictures --out DIR` will call this. Returns the
+        For review by eye: `python bot.py pictures --out DIR` calls this. Returns the
         overview's path.
         """
         out_dir = Path(out_dir)

@@ -15,6 +15,7 @@ from bot.data.store import StageChange, User
 from bot.workout import nerve_care
 from bot.workout.form_gate import ANSWER_KEYS, KEPT_REASON
 from bot.workout.progression import Session, comfortable_days
+from bot.workout.card_picture import whats_next, whats_next_button
 
 
 async def answer(services: Services, user: User) -> list[Reply]:
@@ -47,17 +48,23 @@ def report(services: Services, user: User) -> list[Reply]:
                days=t.plural("plural.days", streak(days, today)))]
     stages = store.stages(user.id)
     sessions: list[str] = []
+    nearest: tuple[int, Exercise] | None = None  # the next step up, as sessions still needed
     for exercise in services.programme.exercises:
         index = stages.get(exercise.id, 0)
         history = _sessions(services, user, exercise)  # read once, used twice
         lines.append(_ladder_line(services, exercise, index, history))
         sessions.append(f"{exercise.name} {len(history)}")
+        if index + 1 < len(exercise.stages):
+            needed = _sessions_needed(services, index, history)
+            if nearest is None or needed < nearest[0]:
+                nearest = (needed, exercise)
     lines.append(t("progress.rule", pain=services.programme.rules.up_max_pain))
     lines.append(t("progress.sessions", sessions=", ".join(sessions)))
     scores = [str(p.score) for p in store.pain_reports(user.id) if p.kind == "after"][-5:]
     lines.append(t("progress.last_pain", scores=", ".join(scores)) if scores
                  else t("progress.no_pain"))
-    return [Reply("\n".join(lines))]
+    ahead = (whats_next_button(services, nearest[1]),) if nearest is not None else ()
+    return [Reply("\n".join(lines), ahead)]
 
 
 def _sessions(services: Services, user: User, exercise: Exercise) -> list[Session]:
@@ -85,11 +92,18 @@ def _what_it_takes(services: Services, index: int, history: list[Session]) -> st
     """How many more comfortable days at this stage move it up, by the rules in content
     (progression.comfortable_days, so the two can never disagree). `history` is newest first."""
     rules, t = services.programme.rules, services.texts
-    good = len(comfortable_days(rules, history, index))
-    needed = max(rules.up_needs_good_workouts - good, 0)
+    needed = _sessions_needed(services, index, history)
+    good = rules.up_needs_good_workouts - needed
     key = ("progress.takes_next" if needed <= 1 else
            "progress.takes_more" if good else "progress.takes_fresh")
     return t(key, needed=needed, pain=rules.up_max_pain)
+
+
+def _sessions_needed(services: Services, index: int, history: list[Session]) -> int:
+    """Comfortable days still needed at this stage to move up (0: the next one may), by
+    progression.comfortable_days, as `_what_it_takes` says it."""
+    rules = services.programme.rules
+    return max(rules.up_needs_good_workouts - len(comfortable_days(rules, history, index)), 0)
 
 
 def why(services: Services, user: User, text: str) -> list[Reply]:
@@ -110,7 +124,9 @@ def why(services: Services, user: User, text: str) -> list[Reply]:
         lines.append(t("why.where", position=min(stage_index, len(exercise.stages) - 1) + 1,
                        count=len(exercise.stages), stage=_stage_name(exercise, stage_index)))
     lines.append(_what_moves_it_up(services, user, exercise, stage_index))
-    return [Reply("\n".join(lines))]
+    following = whats_next(services, exercise,
+                           max(0, min(stage_index, len(exercise.stages) - 1)))
+    return [Reply("\n".join(lines))] + ([following] if following else [])
 
 
 def _last_change(services: Services, user: User, exercise: Exercise, last: StageChange) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.content import Exercise, Stage, TimerPlan
 from bot.intents import button
-from bot.workout.plan_words import plan_line
+from bot.workout.card_picture import card_caption, with_picture
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.data.store import User
@@ -252,13 +252,10 @@ class WorkoutSession:
         return tuple(Choice(t(f"buttons.{k}"), button(v, tag=tag)) for k, v in keys)
 
     def _exercise_card(self, number: int, exercise: Exercise, stage: Stage) -> Reply:
-        t = self.texts
-        text = t("workout.exercise", number=number, total=len(self.plan), name=exercise.name,
-                 stage=stage.name, purpose=exercise.purpose,
-                 steps="\n".join(f"{i}. {s}" for i, s in enumerate(stage.steps, 1)),
-                 stage_how=stage.how, cues=" ".join(stage.cues), avoid=" ".join(stage.avoid))
-        text += "\n\n" + t("workout.plan_timed", summary=plan_line(stage.plan, t))
-        return Reply(text)
+        """A short caption with the stage's picture; the full instructions come on it the
+        first time the person meets the stage, later behind a button (card_picture.py)."""
+        card = Reply(card_caption(self.services, exercise, stage, number, len(self.plan)))
+        return with_picture(self.services, self.user, exercise, stage, card)
 
     def _cue_text(self, exercise: Exercise, plan: TimerPlan, phase: Phase) -> str:
         t = self.texts

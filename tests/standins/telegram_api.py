@@ -12,7 +12,8 @@ python-telegram-bot (PTB) to run against it unmodified::
 
 Everything sent back is built from PTB's own objects (`telegram.Message(...).to_dict()` etc.),
 so the client parses it exactly as it would parse the real API's answers. Behaviour follows the
-real API where it matters to a bot: per-chat message ids, "chat not found" for chats nobody
+real API where it matters to a bot: per-chat message ids, photos and animations answered with
+a file_id that sends them again without their bytes, "chat not found" for chats nobody
 opened, "message is not modified" for identical edits, an edit without `reply_markup` drops the
 inline keyboard, message text is trimmed and parse_mode markup is turned into entities, 403 for
 blocked chats, 429 with `parameters.retry_after`, and long polling on getUpdates with `offset`
@@ -46,7 +47,7 @@ from aiohttp import web
 DEFAULT_TOKEN = "123456789:AAStandInTokenForTestsOnly_xyz12345"
 
 # Methods whose calls put something in front of a person (what a send budget counts).
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendAnimation", "sendDocument"})
 EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption"})
 SEND_OR_EDIT = SEND_METHODS | EDIT_METHODS
 # Methods refused with 403 once a chat is blocked.
@@ -81,6 +82,7 @@ _STRING_PARAMS = frozenset({
     "business_connection_id", "language_code", "message_effect_id", "photo", "document",
     "file_id", "emoji", "title", "description", "name", "short_description", "data", "query",
     "custom_emoji_id", "thumbnail", "secret_token", "ip_address", "sticker", "audio", "video",
+    "animation",
 })
 _INT_PARAMS = frozenset({"chat_id", "from_chat_id", "user_id"})
 
@@ -628,6 +630,7 @@ class FakeTelegram:
             "setMyCommands": self._set_my_commands, "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "sendMessage": self._send_message, "sendPhoto": self._send_photo,
+            "sendAnimation": self._send_animation,
             "sendDocument": self._send_document, "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
@@ -1282,6 +1285,31 @@ class FakeTelegram:
                                     file_size=max(1, len(f.data) * f.width * f.height // max(1, width * height)))
                  for f in sizes_of]
         return self._new_bot_message(params, photo=photo, **caption)
+
+    async def _send_animation(self, params: dict) -> dict:
+        """A GIF (or MP4) uploaded, or a file_id of an earlier animation. As on the real API
+        an uploaded GIF comes back as an MP4 animation (also shown as the message's document),
+        and its file_id sends the same animation again without the bytes."""
+        self._chat(params)
+        data, filename, mime, known = self._file_param(params, "animation")
+        caption = self._caption(params)
+        if known is None and not data:
+            raise _bad("wrong file identifier/HTTP URL specified")  # a URL: not fetched here
+        if known is not None and known.kind != "animation":
+            raise _bad(f"can't use file of type {known.kind.title()} as Animation")
+        if known is None:
+            if data[:6] not in (b"GIF87a", b"GIF89a") and data[4:8] != b"ftyp":
+                raise _bad("wrong type of the web page content")
+            width, height = _image_size(data) or (0, 0)
+            name = f"{filename or 'animation.gif'}.mp4" if data[:3] == b"GIF" else filename
+            known = self._new_file(data, name, "video/mp4", "animation", width, height)
+        animation = telegram.Animation(known.file_id, known.file_unique_id, known.width,
+                                       known.height, duration=1, file_name=known.filename,
+                                       mime_type=known.mime_type, file_size=len(known.data))
+        document = telegram.Document(known.file_id, known.file_unique_id,
+                                     file_name=known.filename, mime_type=known.mime_type,
+                                     file_size=len(known.data))
+        return self._new_bot_message(params, animation=animation, document=document, **caption)
 
     async def _send_document(self, params: dict) -> dict:
         self._chat(params)
