@@ -110,6 +110,30 @@ class Person:
         self.mark = index + 1
         return self.adapter.sent[index].reply
 
+    async def stops(self) -> list[Reply]:
+        """"stop" during a workout, confirmed with the one tap it asks for."""
+        asked = await self.says("stop")
+        assert any("Stop the workout here?" in r.text for r in asked), asked
+        return await self.presses("Yes, stop")
+
+    async def skips(self, words: str = "skip exercise") -> list[Reply]:
+        """Skip the exercise on the card or running now, confirmed with one tap."""
+        asked = await self.says(words)
+        assert any(r.text.startswith("Skip ") for r in asked), asked
+        return await self.presses("Yes, skip it")
+
+    async def reaches(self, number: int) -> Reply:
+        """Start a session, skip the warm-up and every exercise before `number`, and press
+        Ready on its card; returns the card."""
+        await self.says("start session")
+        await self.says("skip")  # the warm-up
+        for earlier in range(1, number):
+            await self.waits_for(f"{earlier}/7 · ")
+            await self.skips()
+        card = await self.waits_for(f"{number}/7 · ")
+        await self.presses("Ready")
+        return card
+
     async def onboards(self, baseline: int = 3) -> None:
         """The shared onboarding script (tests/scripts.py): no warning signs."""
         for step in scripts.onboarding(baseline=baseline, zone="Europe/Berlin"):
@@ -117,22 +141,34 @@ class Person:
             assert any(step.expect in reply.text for reply in replies), (step, replies)
 
     async def trains(self, pain: int | None = None, timeout: float = 30.0) -> list[Reply]:
-        """Start a session, tap Done on every paced set, and answer pain when asked."""
+        """Start a session, press Ready at the warm-up and at every exercise card, say "done"
+        after every paced set, and answer pain when asked."""
         self.mark = len(self.adapter.sent)
         await self.says("start session")
         while True:
             index = await self.adapter.wait(
-                lambda s: s.user == self.key and ('Say "done"' in s.reply.text
+                lambda s: s.user == self.key and (ready_button(s.reply) is not None
+                                                  or 'Say "done"' in s.reply.text
                                                   or "How is your back now" in s.reply.text),
                 timeout, self.mark)
             self.mark = index + 1
-            if "How is your back now" in self.adapter.sent[index].reply.text:
+            reply = self.adapter.sent[index].reply
+            if "How is your back now" in reply.text:
                 break
+            ready = ready_button(reply)
+            if ready is not None:
+                await self.sends_payload(ready)  # harmless if it has started by itself
+                continue
             await self.coach.settled(self.key)
             await self.says("done")
         if pain is None:
             return []
         return await self.says(str(pain))
+
+
+def ready_button(reply: Reply) -> str | None:
+    """The payload of a card's "Ready" button (today's plan and every exercise card)."""
+    return next((c.action for c in reply.choices if c.action.startswith("ready")), None)
 
 
 def make_coach(tmp_path: Path, scale: float = 1000.0, db_name: str = "coach.db") -> Coach:

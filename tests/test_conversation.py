@@ -148,7 +148,7 @@ async def test_start_session_is_understood_in_many_forms(coach, adapter):
         await person.onboards()
         replies = await person.says(words)
         assert replies[0].text.startswith("Today's session"), words
-        await person.says("stop")
+        await person.stops()
 
 
 async def test_rescreen_after_onboarding_returns_to_the_programme(ana: Person, coach):

@@ -96,7 +96,17 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["users"].add_column("summary_day", int, not_null_default=6)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """The stages each person has met (bot/workout/session.py): the first time, the exercise
+    card carries the full instructions; after that a short card, with the rest on request."""
+    db["stages_met"].create(
+        {"user_id": int, "exercise_id": str, "stage_id": str, "first_at": str},
+        pk=("user_id", "exercise_id", "stage_id"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)  # the newest schema this code can read and write
 USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
 
@@ -255,6 +265,18 @@ class Store:
         return [StageChange(datetime.fromisoformat(r["at"]), r["exercise_id"], r["from_index"],
                             r["to_index"], r["reason"], json.loads(r["detail"] or "{}"))
                 for r in rows]
+
+    def has_met_stage(self, user_id: int, exercise_id: str, stage_id: str) -> bool:
+        row = self.db.conn.execute(
+            "select 1 from stages_met where user_id = ? and exercise_id = ? and stage_id = ?",
+            (user_id, exercise_id, stage_id)).fetchone()
+        return row is not None
+
+    def meet_stage(self, user_id: int, exercise_id: str, stage_id: str, now: datetime) -> None:
+        """Remember the person has seen this stage's full instructions (kept once)."""
+        self.db.conn.execute(
+            "insert or ignore into stages_met (user_id, exercise_id, stage_id, first_at) "
+            "values (?, ?, ?, ?)", (user_id, exercise_id, stage_id, now.isoformat()))
 
     # -- pain ---------------------------------------------------------------------------------
 
