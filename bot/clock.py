@@ -65,11 +65,16 @@ class Clock:
         delay = self.real_delay(deadline - self.monotonic())
         if delay <= 0:
             return event.is_set()
+        # Not asyncio.wait_for: on Python 3.11 it returns the result, and swallows a
+        # cancellation, when the event is set in the same loop turn as the task is cancelled
+        # (a workout stopped by shutdown would then never end).
+        waiter = asyncio.ensure_future(event.wait())
         try:
-            await asyncio.wait_for(event.wait(), delay)
-            return True
-        except TimeoutError:
-            return event.is_set()
+            await asyncio.wait((waiter,), timeout=delay)
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+        return event.is_set()
 
 
 class ManualClock(Clock):

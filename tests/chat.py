@@ -110,11 +110,14 @@ class Person:
         self.mark = index + 1
         return self.adapter.sent[index].reply
 
-    async def stops(self) -> list[Reply]:
-        """"stop" during a workout, confirmed with the one tap it asks for."""
+    async def stops(self) -> Reply:
+        """"stop" during a workout, confirmed with the one tap it asks for; returns the end of
+        the workout (what was done, and the pain question)."""
         asked = await self.says("stop")
         assert any("Stop the workout here?" in r.text for r in asked), asked
-        return await self.presses("Yes, stop")
+        self.mark = len(self.adapter.sent)
+        await self.presses("Yes, stop")
+        return await self.waits_for("How is your back now")
 
     async def skips(self, words: str = "skip exercise") -> list[Reply]:
         """Skip the exercise on the card or running now, confirmed with one tap."""
@@ -134,9 +137,10 @@ class Person:
         await self.presses("Ready")
         return card
 
-    async def onboards(self, baseline: int = 3) -> None:
+    async def onboards(self, baseline: int = 3, hamstring: str = "Reached it easily") -> None:
         """The shared onboarding script (tests/scripts.py): no warning signs."""
-        for step in scripts.onboarding(baseline=baseline, zone="Europe/Berlin"):
+        for step in scripts.onboarding(baseline=baseline, zone="Europe/Berlin",
+                                       hamstring=hamstring):
             replies = await (self.presses if step.gesture == "press" else self.says)(step.text)
             assert any(step.expect in reply.text for reply in replies), (step, replies)
 

@@ -110,9 +110,8 @@ async def test_pause_resume_skip_and_stop_during_a_workout(ana: Person, coach):
     await ana.waits_for("Skipped Half-kneeling hip flexor stretch")
     await ana.waits_for("2/7 · Hamstring stretch")
     await ana.waits_for("Hold 30 s")
-    await ana.stops()
-    end = await ana.waits_for("Workout stopped")
-    assert "How is your back now" in end.text
+    end = await ana.stops()
+    assert end.text.startswith("Workout stopped")
     user = coach.services.store.find_user(ana.key)
     workout = coach.services.store.workouts(user.id)[-1]
     outcomes = {r["exercise_id"]: r["outcome"]

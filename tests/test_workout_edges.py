@@ -20,7 +20,6 @@ async def test_stop_said_between_two_exercises_ends_the_workout_there(tmp_path):
     await ana.says("start session")
     await ana.waits_for("✓ Half-kneeling hip flexor stretch done")
     await ana.stops()
-    await ana.waits_for("How is your back now")
     after_stop = [r.text for r in ana.replies[ana.replies.index(
         next(r for r in ana.replies if r.text.startswith("✓ Half-kneeling"))):]]
     assert not any(t.startswith("Hold") for t in after_stop), after_stop

@@ -149,16 +149,15 @@ def summary(texts: TextLookup, total: int, done: Sequence[str], skipped: Sequenc
         missed.append(texts("session.missed_skipped", names=joined(texts, skipped)))
     if hurt:
         missed.append(texts("session.missed_hurt", names=joined(texts, hurt)))
-    if stopped and not done:
+    if stopped and not done and not missed:
         return texts("session.stopped_none")
     if stopped:
         extra = texts("session.missed_joined", missed=", ".join(missed)) if missed else ""
         return texts("session.stopped_some", done=len(done), total=total, missed=extra)
     if not missed:
         return texts("session.done_all")
-    if not done:
-        return texts("session.stopped_none")
-    return texts("session.done_some", done=len(done), total=total, missed=", ".join(missed))
+    key = "session.done_some" if done else "session.done_none"
+    return texts(key, done=len(done), total=total, missed=", ".join(missed))
 
 
 def joined(texts: TextLookup, names: Sequence[str]) -> str:
