@@ -392,3 +392,41 @@ async def test_calf_zinging_at_onboarding_keeps_the_hamstring_gentle_until_it_ha
     [plan] = await ana.says("start session")
     assert "Hamstring stretch · Standing, 45 s each leg" in plan.text
     await ana.stops()
+
+
+async def test_it_hurts_during_the_warm_up_ends_it_and_the_first_card_waits(tmp_path):
+    coach, ana, _ = await _person(tmp_path, scale=100)
+    await ana.says("start session")
+    await ana.presses("Ready")
+    await ana.waits_for("Warm-up 2/4")
+    [question] = await ana.presses("It hurts")
+    assert question.text.startswith("Stopped Warm-up.")
+    await ana.presses("2")
+    [answer] = await ana.presses("No, it stays in my back")
+    assert answer.text.startswith("Let's leave the rest of the warm-up.")
+    card = await ana.waits_for("1/7 · ")
+    assert 'Say "ready" when you want to carry on.' in card.text
+    assert not any(r.text.startswith("Warm-up 3/4") for r in ana.replies)
+    user = coach.services.store.find_user(ana.key)
+    assert coach.services.store.stage_changes(user.id) == []  # no stage to change
+    await ana.stops()
+    await coach.shutdown()
+
+
+# -- leaving for later -------------------------------------------------------------------------
+
+async def test_quit_mid_workout_keeps_it_and_the_next_hello_offers_it_again(ana: Person, coach):
+    await ana.onboards()
+    await ana.reaches(3)
+    await ana.waits_for("Hold 10 s")
+    [bye] = await ana.says("quit")
+    assert bye.text.startswith("Bye for now. Your workout is saved")
+    user = coach.services.store.find_user(ana.key)
+    assert user.state == "interrupted" and not coach.workout_running(ana.key)
+    assert coach.services.store.workouts(user.id)[-1]["status"] == "interrupted"
+    replies = await ana.says("/start")
+    assert "Your last workout was interrupted during Side plank" in replies[-1].text
+    [plan] = await ana.presses("Resume from Side plank")
+    assert plan.text.startswith("Picking up where you left off: 5 exercises to go")
+    await ana.waits_for("3/7 · Side plank")
+    await ana.stops()
