@@ -152,7 +152,8 @@ class WorkoutSession:
         self._after_hurt = False  # the next card waits for "ready" without starting by itself
         self._wake = asyncio.Event()  # the person answered something the run loop waits for
         self._halfway_said = False
-        self._told_how_to_start = announced  # the opening message explained "ready"
+        # The opening message explains "ready" when it asks to start the warm-up.
+        self._told_how_to_start = announced and self._warmup_due()
         # Exercises chain on deadlines too: the next one starts where the last one was planned
         # to end, so sending an exercise card does not push the rest of the workout later.
         self.next_start: float | None = None
