@@ -1,10 +1,12 @@
 """Chat in this terminal: buttons become numbered choices, answered by number or by label.
 
-On a terminal the live countdown rewrites one line and you can type "pause" while a timer runs.
-Pictures (the pain chart, an exercise's animation) and exports are saved in the files folder
-and their path printed, with what they show.
-When input is piped, the next line is read only once the coach waits for the person, so a
-script plays like a patient user; at the end of input the coach finishes and we exit.
+On a terminal the live countdown rewrites one line, a `you>` prompt shows whenever it is the
+person's turn, and you can type "pause" while a timer runs. Pictures (the pain chart, an exercise's
+animation) and exports are saved in the files folder and their path printed, with what they
+show. When input is piped, the next line
+is read only once the coach waits for the person, so a script plays like a patient user (each
+line is echoed after the prompt, so the output reads as a conversation). `quit`, `exit` or the
+end of input (Ctrl-D) end the session; a running workout is kept for the next start.
 """
 from __future__ import annotations
 
@@ -43,6 +45,9 @@ class ConsoleAdapter:
         self._closed = False  # the output went away: nobody is reading any more
         self._last_cue_labels: tuple[str, ...] = ()
         self._on_countdown_line = False
+        self._prompt_shown = False
+        self._leaving = False  # no prompt once the session is ending
+        self.prompt = coach.texts("console.prompt") + " "
 
     # -- lifecycle (the app starts and stops every adapter the same way) -----------------------
 
@@ -54,25 +59,32 @@ class ConsoleAdapter:
         await self.run()
 
     async def stop(self) -> None:
+        self._clear_prompt()
         self._end_countdown_line()
 
     # -- outbound -----------------------------------------------------------------------------
 
     async def send(self, user: UserKey, reply: Reply, context: object | None) -> None:
+        self._clear_prompt()
         if reply.kind == "countdown":
-            self._write(f"\r  {reply.text}\033[K")
+            self._write(f"\r  {reply.text.splitlines()[-1]}\033[K")
             self._on_countdown_line = True
+            self._flush()
             return
         self._end_countdown_line()
         if reply.kind != "cue":
             self._last_cue_labels = ()
-        self._write(reply.text + "\n")
+        # An edit of a live message: the terminal cannot change what it printed, so it prints
+        # the line that changed (the lines above it, a warm-up move's how-to, are on screen).
+        text = reply.text.splitlines()[-1] if reply.edit and reply.text else reply.text
+        self._write(text + "\n")
         for attachment in ((reply.image,) if reply.image else ()) + reply.files:
             path = self._save(attachment.name, attachment.data)
             name = attachment.description or attachment.name  # what it shows, when we know
             self._write(self.coach.texts("console.saved", name=name, path=path) + "\n")
         if reply.choices:
             self._show_choices(reply)
+        self._show_prompt()
         self._flush()
 
     def _show_choices(self, reply: Reply) -> None:
@@ -88,6 +100,19 @@ class ConsoleAdapter:
         else:
             self._numbered = True
             self._write("".join(f"  {i}) {label}\n" for i, label in enumerate(labels, 1)))
+
+    def _show_prompt(self) -> None:
+        """On a terminal, `you>` whenever the coach waits for the person (not while a timer
+        runs: typing "pause" still works then, without a prompt in the way)."""
+        if self.interactive and not self._prompt_shown and not self._leaving \
+                and self.coach.awaits(self.key):
+            self._write(self.prompt)
+            self._prompt_shown = True
+
+    def _clear_prompt(self) -> None:
+        if self._prompt_shown:
+            self._write("\r\033[K")
+            self._prompt_shown = False
 
     def _end_countdown_line(self) -> None:
         if self._on_countdown_line:
@@ -131,22 +156,33 @@ class ConsoleAdapter:
         return Text(self.key, line)
 
     async def run(self) -> None:
-        """Read lines until end of input; each goes to the coach in order."""
+        """Read lines until `quit` or the end of input; each goes to the coach in order."""
         loop = asyncio.get_running_loop()
         await self.coach.greet(self.key, self.name)
         while True:
             if not self.interactive:
                 await self.coach.settled(self.key)
+                self._write(self.prompt)
             line = await loop.run_in_executor(None, self.stdin.readline)
+            self._prompt_shown = False  # the person's line ended it
             if not line or self._closed:
+                self._write("\n")
                 break
-            if line.strip():
-                await self.coach.handle(self.event_for(line.rstrip("\n")), name=self.name)
+            if not self.interactive:
+                self._write(line if line.endswith("\n") else line + "\n")
+            if not line.strip():
+                self._show_prompt()
+                self._flush()
+                continue
+            if await self.coach.handle(self.event_for(line.rstrip("\n")), name=self.name):
+                break  # "quit", "exit"
         await self._finish()
 
     async def _finish(self) -> None:
-        """End of input: let a running timer finish; a set waiting for "done" is stopped."""
-        await self.coach.let_finish(self.key)
+        """Leaving: a running workout is kept for later (offered again at the next start)."""
+        self._leaving = True
+        await self.coach.leave(self.key)
+        self._clear_prompt()
         self._end_countdown_line()
         self._flush()
 

@@ -82,8 +82,12 @@ def short_programme(programme: Programme, exercises: int, seconds: int) -> Progr
                      sides="none", side_labels=None)
     short = tuple(dataclasses.replace(e, stages=(dataclasses.replace(e.stages[0], plan=plan),))
                   for e in programme.exercises[:exercises])
-    rules = dataclasses.replace(programme.rules, get_ready_s=seconds, switch_s=seconds)
-    return dataclasses.replace(programme, exercises=short, rules=rules)
+    # No warm-up, and each card starts its exercise at once, on the deadline chain: the figures
+    # are about the timers, not about people pressing "Ready".
+    rules = dataclasses.replace(programme.rules, get_ready_s=seconds, switch_s=seconds,
+                                ready_wait_s=0)
+    warmup = dataclasses.replace(programme.warmup, moves=())
+    return dataclasses.replace(programme, exercises=short, rules=rules, warmup=warmup)
 
 
 def seed_people(coach: Coach, count: int) -> list[UserKey]:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import asdict
 
 from bot.progress import report as progress
-from bot.events import Command, Event, Text, UserKey
+from bot.events import Command, Event, UserKey
 from bot.intents import Intent, button, parse
 from bot.routing import Feature, RoutingTable, StateRoute, Tier, verbs
 from bot.intents import pain_buttons
@@ -22,6 +22,7 @@ from bot.states import (FORM_CHECK, INTERRUPTED, NEW, PAIN_AFTER, PAIN_BEFORE, R
 from bot.workout.pain import vague
 from bot.workout.pain_after import AfterWorkout
 from bot.workout.pain_check import PainCheck
+from bot.workout import nerve_care
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.clock import Clock
@@ -29,11 +30,12 @@ from bot.delivery import KeyLock, Outbound, PersonLocks
 from bot.data.store import User
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
-from bot.workout.session import Position, WorkoutSession, estimated_minutes, todays_plan
+from bot.workout.session import Position, WorkoutSession, todays_plan
 
 log = logging.getLogger(__name__)
 
-WORKOUT_CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "stop", "done"})
+WORKOUT_CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "stop", "done",
+                              "ready"})
 ONBOARDING_STATES = ("intro", "baseline", "hamstring", "remind_time", "remind_zone", "screen:")
 SMALL_TALK = frozenset({"hello", "thanks", "bye"})
 
@@ -50,6 +52,7 @@ class Coach:
         self.after_workout = AfterWorkout(services, self.pain_check, self.table.holds_step_ups)
         self._workouts: dict[UserKey, WorkoutSession] = {}
         self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
+        self._leaving: set[UserKey] = set()  # said "quit": the terminal ends its session
         self.table.add(self._core_feature())
 
     def use(self, *features: Feature) -> None:
@@ -67,7 +70,8 @@ class Coach:
             + verbs(Tier.AFTER_ONBOARDING, {"help": self._help, "start": self._welcome_back,
                                                 "rescreen": self._rescreen,
                                                 "cleared": self._cleared})
-            + verbs(Tier.IN_PROGRAMME, {"progress": self._progress, "why": self._why}),
+            + verbs(Tier.IN_PROGRAMME, {"progress": self._progress, "why": self._why,
+                                        "zinging_gone": self._zinging_gone}),
             states=(StateRoute(NEW, self._begin, self.onboarding.question, opens=None),
                     *onboarding,
                     StateRoute(RED_FLAG_PREFIX, self._blocked, self.onboarding.blocked_prompt,
@@ -84,9 +88,11 @@ class Coach:
 
     # -- entry points -------------------------------------------------------------------------
 
-    async def handle(self, event: Event, context: object | None = None, name: str = "") -> None:
-        """Answer one event from a person; replies go out before the next event is handled."""
+    async def handle(self, event: Event, context: object | None = None, name: str = "") -> bool:
+        """Answer one event from a person; replies go out before the next event is handled.
+        True when the person asked to leave ("quit"): a terminal ends there."""
         async with self._lock(event.user):
+            self._leaving.discard(event.user)
             try:
                 replies = await self._route(event, name)
             except Exception:
@@ -97,6 +103,7 @@ class Coach:
             session = self._workouts.get(event.user)
             if session is not None and session.task is None:
                 session.start()  # only after the replies above, so cues never overtake them
+            return event.user in self._leaving
 
     async def greet(self, user: UserKey, name: str = "") -> None:
         """A person opened the chat (the terminal at launch): start, or pick up where they were.
@@ -116,16 +123,19 @@ class Coach:
             session.changed.clear()
             await session.changed.wait()
 
-    async def let_finish(self, user: UserKey) -> None:
-        """The person has gone (end of input): a running timer plays out to its end, and a set
-        waiting for their "done" is stopped, so the workout is saved either way."""
-        while user in self._workouts:
-            await self.settled(user)
-            session = self._workouts.get(user)
-            if session is not None and session.waiting_for_person:
-                await self.handle(Text(user, "stop"))
-                if session.task is not None:
-                    await session.task
+    def awaits(self, user: UserKey) -> bool:
+        """It is the person's turn: nothing runs for them, or their workout waits for them (a
+        card to start, a set at their own pace, a question). A terminal shows its prompt."""
+        session = self._workouts.get(user)
+        return session is None or session.awaits_person
+
+    async def leave(self, user: UserKey) -> None:
+        """The person has gone (end of input): a running workout is kept for later, to pick
+        up at their next start (the interrupted-workout offer)."""
+        async with self._lock(user):
+            if user in self._workouts:
+                for reply in self._keep_for_later(user):
+                    await self.services.delivery.send(user, reply)
 
     async def start(self) -> None:
         """Once the adapters are up: recover interrupted workouts, then start the services
@@ -258,6 +268,12 @@ class Coach:
     async def _why(self, user: User, intent: Intent) -> list[Reply]:
         return progress.why(self.services, user, intent.arg)
 
+    async def _zinging_gone(self, user: User, intent: Intent) -> list[Reply]:
+        """The calf zinging has gone: the hamstring stretch may leave its gentlest stage."""
+        if nerve_care.has_signs(user.hamstring):
+            self.services.store.update_user(user.id, hamstring=nerve_care.NERVE_GONE)
+        return [Reply(self.texts("nerve.gone"))]
+
     async def _begin(self, user: User, intent: Intent) -> list[Reply]:
         return self.onboarding.begin(user)
 
@@ -272,11 +288,15 @@ class Coach:
 
     async def _small_talk(self, user: User, intent: Intent) -> list[Reply]:
         """Hello, thanks and bye get one kind line; a question still open is asked again, and
-        a hello between workouts comes with the menu. "quit" during a workout, or at the
-        question after one was cut off, stops it, as "stop" does."""
+        a hello between workouts comes with the menu. "quit" leaves: a running workout is kept
+        for later (the terminal ends there)."""
         verb = intent.verb
-        if verb == "quit" and user.state in (WORKOUT, INTERRUPTED):
-            return await self._state_route(user).answer(user, intent)
+        if verb == "quit":
+            self._leaving.add(user.key)
+            if user.state == WORKOUT:
+                return self._keep_for_later(user.key)
+            if user.state == INTERRUPTED:
+                return [Reply(self.texts("answers.quit_kept"))]
         name = f", {user.name}" if user.name else ""
         key = {"hello": "chat.hello", "thanks": "chat.thanks"}.get(verb, "chat.bye")
         if user.state == WORKOUT:
@@ -350,15 +370,26 @@ class Coach:
         workout_id = self.services.store.start_workout(user.id, self.services.clock.now(), before,
                                                 asdict(position))
         self.services.store.set_state(user.id, WORKOUT)
-        self._begin_session(user, workout_id, position)
-        plan = todays_plan(self.services, user)
-        return [Reply(self.texts("workout.start", count=len(plan),
-                             minutes=estimated_minutes(self.services, plan)))]
+        return [self._begin_session(user, workout_id, position).opening()]
 
-    def _begin_session(self, user: User, workout_id: int, position: Position) -> None:
-        """Create the running workout; `handle` starts its timer once the replies are out."""
-        self._workouts[user.key] = WorkoutSession(self.services, user, workout_id, position,
-                                                 self._workout_finished)
+    def _begin_session(self, user: User, workout_id: int, position: Position) -> WorkoutSession:
+        """Create the running workout; `handle` starts its timer once the replies are out,
+        which are to begin with its opening message (today's plan)."""
+        session = WorkoutSession(self.services, user, workout_id, position,
+                                 self._workout_finished, announced=True)
+        self._workouts[user.key] = session
+        return session
+
+    def _keep_for_later(self, user: UserKey) -> list[Reply]:
+        """Stop the timer without finishing: the workout waits, as after a restart, with its
+        position saved (the exercise that ran starts again from its beginning)."""
+        session = self._workouts.pop(user, None)
+        if session is None:
+            return []
+        session.abandon()
+        self.services.store.set_workout_status(session.workout_id, "interrupted")
+        self.services.store.set_state(session.user.id, INTERRUPTED)
+        return [Reply(self.texts("answers.quit_kept"))]
 
     # -- during a workout ---------------------------------------------------------------------
 
@@ -369,21 +400,19 @@ class Coach:
             user.state = INTERRUPTED
             return self._interrupted_question(user)
         verb = intent.verb
-        if verb == "next":  # a set at one's own pace ends; otherwise, as before, the exercise
-            verb = "done" if session.waiting_for_person else "skip"
-        if verb == "quit":  # as before "quit" became its own verb; the terminal may keep it
-            verb = "stop"
-        if verb == "negated":  # "don't stop", "I'm not done yet": nothing changes
-            return [Reply(self.texts("answers.negated"))]
-        if verb in WORKOUT_CONTROLS:
-            key = session.control(verb)
-            return [Reply(self.texts(key, seconds=10))] if key else []
+        if verb == "quit":
+            return self._keep_for_later(user.key)
         if verb == "session":
             return [Reply(self.texts("workout.already"))]
+        named = None
+        if verb in ("how_to", "show_me", "what_is") and intent.arg:
+            named = progress.find_exercise(self.services.programme, intent.arg)
+        replies = session.answer(verb, intent.arg, named)
+        if replies is not None:
+            return replies
         if verb in ("pain", "number"):
             return self._adhoc_pain(user, int(intent.arg))
-        hint = "hints.paced" if session.waiting_for_person else "hints.workout"
-        return [Reply(self.texts("menu.unknown", hint=self.texts(hint)))]
+        return [Reply(self.texts("menu.unknown", hint=self.texts(session.hint_key())))]
 
     async def _workout_finished(self, session: WorkoutSession, outcome: str) -> None:
         """The timer ended (all done, or stopped): save it and ask about pain."""
@@ -396,10 +425,8 @@ class Coach:
             status = "stopped" if outcome == STOPPED else "done"
             self.services.store.set_workout_status(session.workout_id, status, self.services.clock.now())
             self.services.store.set_state(user.id, PAIN_AFTER)
-            key = "workout.stopped" if outcome == STOPPED else "workout.finished"
-            await self.services.delivery.send(user.key, Reply(self.texts(key)))
-            await self.services.delivery.send(user.key, Reply(self.texts("pain.ask_after"),
-                                                       pain_buttons("after")))
+            text = session.summary(outcome) + "\n\n" + self.texts("pain.ask_after")
+            await self.services.delivery.send(user.key, Reply(text, pain_buttons("after")))
 
     # -- after a workout: the pain answer and the form check are bot/workout/pain_after.py ------
 
@@ -414,7 +441,8 @@ class Coach:
         plan = todays_plan(self.services, user)
         index = min(position.exercise, len(plan) - 1)
         exercise, stage = plan[index]
-        where = self._where(stage, position.phase)
+        where = self._where(stage, position.phase) if position.warmed_up else \
+            self.texts("workout.interrupted_where_warmup")
         text = self.texts("workout.interrupted", exercise=exercise.name, where=where,
                       done=len(position.done), total=len(plan))
         return [Reply(text, (
@@ -444,9 +472,8 @@ class Coach:
             position.phase = 0  # the exercise starts again from its beginning
             self.services.store.set_workout_status(row["id"], "running")
             self.services.store.set_state(user.id, WORKOUT)
-            self._begin_session(user, row["id"], position)
-            return [Reply(self.texts("workout.resumed"))]
-        if intent.verb in ("finish_now", "stop", "quit", "no", "done"):
+            return [self._begin_session(user, row["id"], position).opening()]
+        if intent.verb in ("finish_now", "stop", "no", "done"):
             self.services.store.set_workout_status(row["id"], "stopped", self.services.clock.now())
             self.services.store.set_state(user.id, PAIN_AFTER)
             return [Reply(self.texts("workout.stopped")),

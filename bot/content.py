@@ -191,6 +191,8 @@ class Rules:
     pause_step_ups_after: int
     pause_window_days: int
     no_workout_from: int
+    ready_wait_s: int  # a card starts by itself after this long without "Ready"
+    add_time_max_s: int  # the most one "add N seconds" adds
     our_choice: tuple[str, ...] = ()
 
 
@@ -687,7 +689,7 @@ _RULES_SECTIONS: dict[str, tuple[str, ...]] = {
     "morning": ("hold_rise", "down_rise"),
     "pain_limits": ("stop_for_today_above", "pause_step_ups_after", "pause_window_days",
                     "no_workout_from"),
-    "timers": ("switch_s", "get_ready_s"),
+    "timers": ("switch_s", "get_ready_s", "ready_wait_s", "add_time_max_s"),
 }
 
 
@@ -724,6 +726,8 @@ def _parse_rules(data: dict[str, Any], where: _Where) -> Rules:
         pause_step_ups_after=_integer(limits, "pause_step_ups_after", limits_where, minimum=1),
         pause_window_days=_integer(limits, "pause_window_days", limits_where, minimum=1),
         no_workout_from=_pain(limits, "no_workout_from", limits_where),
+        ready_wait_s=_integer(timers, "ready_wait_s", timers_where, minimum=0),
+        add_time_max_s=_integer(timers, "add_time_max_s", timers_where, minimum=10),
         our_choice=tuple(our_choice),
     )
     _check_thresholds_ordered(rules, progression_where, morning_where)

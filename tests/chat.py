@@ -134,9 +134,37 @@ class Person:
         self.mark = index + 1
         return self.adapter.sent[index].reply
 
-    async def onboards(self, baseline: int = 3) -> None:
+    async def stops(self) -> Reply:
+        """"stop" during a workout, confirmed with the one tap it asks for; returns the end of
+        the workout (what was done, and the pain question)."""
+        asked = await self.says("stop")
+        assert any("Stop the workout here?" in r.text for r in asked), asked
+        self.mark = len(self.adapter.sent)
+        await self.presses("Yes, stop")
+        return await self.waits_for("How is your back now")
+
+    async def skips(self, words: str = "skip exercise") -> list[Reply]:
+        """Skip the exercise on the card or running now, confirmed with one tap."""
+        asked = await self.says(words)
+        assert any(r.text.startswith("Skip ") for r in asked), asked
+        return await self.presses("Yes, skip it")
+
+    async def reaches(self, number: int) -> Reply:
+        """Start a session, skip the warm-up and every exercise before `number`, and press
+        Ready on its card; returns the card."""
+        await self.starts_session()
+        await self.says("skip")  # the warm-up
+        for earlier in range(1, number):
+            await self.waits_for(f"{earlier}/7 · ")
+            await self.skips()
+        card = await self.waits_for(f"{number}/7 · ")
+        await self.presses("Ready")
+        return card
+
+    async def onboards(self, baseline: int = 3, hamstring: str = "Reached it easily") -> None:
         """The shared onboarding script (tests/scripts.py): no warning signs."""
-        for step in scripts.onboarding(baseline=baseline, zone="Europe/Berlin"):
+        for step in scripts.onboarding(baseline=baseline, zone="Europe/Berlin",
+                                       hamstring=hamstring):
             replies = await (self.presses if step.gesture == "press" else self.says)(step.text)
             assert any(step.expect in reply.text for reply in replies), (step, replies)
 
@@ -158,18 +186,25 @@ class Person:
 
     async def trains(self, pain: int | None = None, timeout: float = 30.0, before: int = 3,
                      form: str = FORM_YES) -> list[Reply]:
-        """Start a session (pain `before` it), tap Done on every paced set, answer pain when
-        asked, and answer any form check with `form`; returns the replies from the pain on."""
+        """Start a session (pain `before` it), press Ready at the warm-up and at every exercise
+        card, say "done" after every paced set, answer pain when asked, and answer any form
+        check with `form`; returns the replies from the pain on."""
         self.mark = len(self.adapter.sent)
         await self.starts_session(before)
         while True:
             index = await self.adapter.wait(
-                lambda s: s.user == self.key and ('Say "done"' in s.reply.text
+                lambda s: s.user == self.key and (ready_button(s.reply) is not None
+                                                  or 'Say "done"' in s.reply.text
                                                   or "How is your back now" in s.reply.text),
                 timeout, self.mark)
             self.mark = index + 1
-            if "How is your back now" in self.adapter.sent[index].reply.text:
+            reply = self.adapter.sent[index].reply
+            if "How is your back now" in reply.text:
                 break
+            ready = ready_button(reply)
+            if ready is not None:
+                await self.sends_payload(ready)  # harmless if it has started by itself
+                continue
             await self.coach.settled(self.key)
             await self.says("done")
         if pain is None:
@@ -178,6 +213,11 @@ class Person:
         while replies and any(choice.label == FORM_YES for choice in replies[-1].choices):
             replies += await self.presses(form)
         return replies
+
+
+def ready_button(reply: Reply) -> str | None:
+    """The payload of a card's "Ready" button (today's plan and every exercise card)."""
+    return next((c.action for c in reply.choices if c.action.startswith("ready")), None)
 
 
 def make_coach(tmp_path: Path, scale: float = 1000.0, db_name: str = "coach.db") -> Coach:

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
+import tomllib
 from pathlib import Path
 
 import scripts
@@ -55,7 +60,7 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path, dra
         assert f'[{exercise.name}, "{stage.name}": moving picture saved to {picture}]' in out
         assert picture.read_bytes().startswith(b"GIF89a")
     assert len(list(files.glob("*.gif"))) == 7
-    assert out.count("This stage is new to you") == 7  # the first time: every step, unasked
+    assert out.count("How:") == 7  # the first time: every step, unasked
 
     export = run_bot("export", "--db", str(db))
     assert export.returncode == 0, export.stderr
@@ -72,17 +77,73 @@ def test_scripted_newcomer_completes_a_workout_and_export_shows_it(tmp_path, dra
     assert person["profile"]["timezone"] == "Europe/Berlin"
 
 
-def test_end_of_input_mid_workout_stops_cleanly_and_keeps_what_was_done(tmp_path):
+# The shared onboarding script, typed: "Got it" and the hamstring answer by their numbers.
+ONBOARDING = scripts.typed(scripts.onboarding(time="07:30", zone="UTC"),
+                           {"Got it, let's go": "1", "No": "no", "Reached it easily": "1"})
+
+
+def test_end_of_input_mid_workout_keeps_it_for_the_next_start(tmp_path):
+    """Piped input reaches its end at the squat's first set (its "done" never comes): the
+    coach says the workout is kept, exits cleanly, and offers it again at the next start."""
     db = tmp_path / "coach.db"
-    script = "\n".join(["1", *["no"] * 11, "3", "1", "07:30", "UTC",
-                        *scripts.typed(scripts.session())]) + "\n"
-    result = run_bot("console", "--db", str(db), "--time-scale", "500", stdin=script)
+    result = run_bot("console", "--db", str(db), "--time-scale", "500",
+                     stdin="\n".join([*ONBOARDING, *scripts.typed(scripts.session())]) + "\n")
     assert result.returncode == 0, result.stderr
-    assert "Workout stopped" in result.stdout  # the squat set waited for "done" that never came
+    assert "Your workout is saved" in result.stdout
+    assert "Workout stopped" not in result.stdout
     person = json.loads(run_bot("export", "--db", str(db)).stdout)[0]
-    done = [e["exercise_id"] for e in person["workouts"][0]["exercises"]]
-    assert done == ["hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug",
-                    "bird_dog"]
+    workout = person["workouts"][0]
+    assert workout["status"] == "interrupted"
+    assert [e["exercise_id"] for e in workout["exercises"]] == [
+        "hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug", "bird_dog"]
+
+    again = run_bot("console", "--db", str(db), "--time-scale", "500",
+                    stdin="\n".join(["1", "done", "done", "done", "done", "2"]) + "\n")
+    assert again.returncode == 0, again.stderr
+    assert "Your last workout was interrupted during Squat" in again.stdout
+    assert "1/7 · " not in again.stdout  # the finished exercises are not run again
+    assert "That's all seven" in again.stdout
+    workout = json.loads(run_bot("export", "--db", str(db)).stdout)[0]["workouts"][0]
+    assert workout["status"] == "done" and len(workout["exercises"]) == 7
+
+
+def test_quit_mid_workout_leaves_at_once_and_keeps_the_workout(tmp_path):
+    db = tmp_path / "coach.db"
+    script = [*ONBOARDING, *scripts.typed(scripts.session()), "done", "quit", "progress"]
+    result = run_bot("console", "--db", str(db), "--time-scale", "500",
+                     stdin="\n".join(script) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "you> quit\nBye for now. Your workout is saved" in out
+    assert "Your progress" not in out  # nothing after "quit" is read
+    workout = json.loads(run_bot("export", "--db", str(db)).stdout)[0]["workouts"][0]
+    assert workout["status"] == "interrupted"
+    assert workout["position"]["exercise"] == 5  # the squat, which starts again next time
+
+
+def test_piped_lines_follow_a_prompt_and_the_terminal_never_speaks_of_tapping(tmp_path):
+    result = run_bot("console", "--db", str(tmp_path / "coach.db"), "--time-scale", "500",
+                     stdin="\n".join([*ONBOARDING, *scripts.typed(scripts.session()), "done", "done", "done",
+                                      "done", "2", "help", "exit"]) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for line in ("start session", "done", "2", "help", "exit"):
+        assert f"you> {line}\n" in out
+    assert not TAPPING.search(out), TAPPING.search(out)
+
+
+# Words for pressing buttons ("tap a button", 'tap "Re-take the check"'), not a foot that taps.
+TAPPING = re.compile(r'.*\btap(ping)? (a |the |one of|it\b|")', re.IGNORECASE)
+
+
+def test_no_text_the_terminal_may_show_speaks_of_tapping():
+    """Every sentence outside the Discord-only and browser-player sections."""
+    texts = tomllib.loads((ROOT / "content" / "texts.toml").read_text(encoding="utf-8"))
+    for section, table in texts.items():
+        if section in ("discord", "player"):
+            continue
+        for key, text in table.items():
+            assert not re.search(r"\btap(ping)?\b", text, re.IGNORECASE), f"{section}.{key}"
 
 
 def test_a_broken_content_file_gives_a_clear_start_up_error(tmp_path):
@@ -113,3 +174,81 @@ def test_a_pose_that_cannot_be_drawn_stops_start_up_naming_where_it_is(tmp_path)
     line, = result.stderr.strip().splitlines()
     assert line.startswith("Cannot start: ") and "poses.toml" in line
     assert "exercise 'squat'" in line and "stage 'single_leg'" in line and "near_knee" in line
+
+
+class Terminal:
+    """`python bot.py console` in a pseudo-terminal, as a person at a real terminal runs it:
+    both ends are ttys, so it prompts, counts down in place and reads lines as they are typed."""
+
+    def __init__(self, db: Path, scale: int = 300) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "bot.py", "console", "--db", str(db), "--time-scale", str(scale)],
+            cwd=ROOT, stdin=slave, stdout=slave, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        os.close(slave)
+        self.output = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:  # the other end has closed
+                return
+            if not chunk:
+                return
+            self.output += chunk.decode("utf-8", "replace")
+
+    def types(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def waits_for(self, pattern: str, start: int = 0) -> int:
+        """Where in the output `pattern` (a regular expression) first matches after `start`;
+        bounded by a timeout only a hung process reaches."""
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            found = re.compile(pattern).search(self.output, start)
+            if found:
+                return found.end()
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        raise AssertionError(f"{pattern!r} never came; output ends: {self.output[-300:]!r}")
+
+    def ends(self) -> int:
+        code = self.proc.wait(timeout=60)
+        self._reader.join(timeout=5)
+        os.close(self.master)
+        return code
+
+
+def test_a_terminal_prompts_when_it_is_your_turn_and_ctrl_d_keeps_the_workout(tmp_path):
+    db = tmp_path / "coach.db"
+    assert run_bot("console", "--db", str(db), "--time-scale", "300",
+                   stdin="\n".join(ONBOARDING) + "\n").returncode == 0
+    term = Terminal(db)
+    at = term.waits_for(r"3\) Help\r?\nyou> ")  # the menu, then the prompt
+    term.types("start session\n")
+    at = term.waits_for(r"how is your back right now", at)  # first, the pain right now
+    at = term.waits_for(r"you> ", at)
+    term.types("3\n")
+    at = term.waits_for(r"It starts by itself in \d+ s\.(\r?\n  \d\) .*)+\r?\nyou> ", at)
+    term.types("ready\n")
+    at = term.waits_for(r"Warm-up 1/4", at)
+    done = term.waits_for(r"Warm-up done", at)
+    assert "you> " not in term.output[at:done]  # no prompt while the timers run
+    card = term.waits_for(r"1/7 · Half-kneeling hip flexor stretch", done)
+    term.waits_for(r"you> ", card)  # its card waits for "ready": the person's turn again
+    term.types("\x04")  # Ctrl-D
+    assert term.ends() == 0, term.proc.stderr.read().decode()
+    assert "Your workout is saved" in term.output
+    assert not TAPPING.search(term.output)
+    workout = json.loads(run_bot("export", "--db", str(db)).stdout)[0]["workouts"][0]
+    assert workout["status"] == "interrupted"
+
+    later = run_bot("console", "--db", str(db), "--time-scale", "300", stdin="2\n4\n")
+    assert "Your last workout was interrupted during Half-kneeling hip flexor stretch" \
+        in later.stdout
+    assert "Noted: pain 4/10" in later.stdout  # "finish now", then the pain answer

@@ -140,7 +140,8 @@ class Discord:
                 await self.slash(user_id, step.text, step.expect, channel=channel or "dm")
 
     async def trains(self, user_id: int) -> None:
-        """/session and the pain right now, then Done on every paced set until the pain
+        """/session and the pain right now, Ready on today's plan and on every exercise card,
+        then Done on every paced set (its live message, as edited by then) until the pain
         question."""
         dm = self.dm(user_id)
         await self.starts_session(user_id)
@@ -150,15 +151,17 @@ class Discord:
             if "How is your back now" in message["content"]:
                 return
             since = self.fake.channel_messages[dm].index(int(message["id"])) + 1
+            ready = _custom_id(message, "Ready")
+            if ready is not None:  # harmless if the card has started by itself
+                await self.fake.click(user_id, int(message["id"]), ready)
+                continue
             await self.coach.settled(self.key(user_id))
-            done = next(item["custom_id"] for row in message["components"]
-                        for item in row["components"] if item["label"] == "Done")
-            await self.fake.click(user_id, int(message["id"]), done)
+            await self.fake.click(user_id, int(message["id"]), _custom_id(message, "Done"))
 
     def _next_step(self, channel: int, since: int) -> dict | None:
         return next((m for m in self._bot_since(channel, since)
-                     if 'Say "done"' in m["content"] or "How is your back now" in m["content"]),
-                    None)
+                     if _custom_id(m, "Ready") is not None or 'Say "done"' in m["content"]
+                     or "How is your back now" in m["content"]), None)
 
     def _bot_since(self, channel: int, since: int) -> list[dict]:
         ids = self.fake.channel_messages.get(channel, [])[since:]
@@ -169,6 +172,11 @@ class Discord:
         for record in self.fake.interactions.values():
             assert record.ack_latency is not None, f"interaction {record.id} never acknowledged"
             assert record.ack_latency < 3.0, record.ack_latency
+
+
+def _custom_id(message: dict, label: str) -> str | None:
+    return next((item["custom_id"] for row in message.get("components", [])
+                 for item in row["components"] if item.get("label") == label), None)
 
 
 @contextlib.asynccontextmanager
@@ -251,8 +259,8 @@ async def test_a_workout_keeps_to_the_dm_channel_budget(fake, tmp_path):
         start = len(fake.calls)
         await d.starts_session(ANA)
         await d.wait_text(dm, "2/7 · ")  # the first exercise (both sides) is over
-        await d.slash(ANA, "stop", "")
-        await d.wait_text(dm, "How is your back now")
+        await d.slash(ANA, "stop", "Stop the workout here?")
+        await d.presses(ANA, "Yes, stop", "How is your back now")
         calls = [c for c in fake.calls[start:] if c.method in ("POST", "PATCH") and (
             c.path.startswith(f"/channels/{dm}/messages") or c.path.startswith("/webhooks/"))]
         assert any(c.method == "PATCH" for c in calls)  # the countdown was shown
@@ -293,11 +301,13 @@ async def test_in_a_server_health_answers_are_ephemeral_and_workouts_run_in_dms(
         dm = d.dm(BEN)
         await d.wait_text(dm, "1/7 · ")  # the workout runs in the DM
         await d.wait_text(dm, "Get ready")
-        iid, _ = await d.slash(BEN, "stop", "", channel=general)
-        server_interactions.append(iid)
+        iid, _ = await d.slash(BEN, "stop", "Stop the workout here?", channel=general)
+        server_interactions.append(iid)  # asked only Ben: ephemerally, in the server
+        message, confirm = d.button(general, "Yes, stop", BEN)
+        iid = await fake.click(BEN, int(message["id"]), confirm)
         await d.wait_text(dm, "How is your back now")
-        # nothing to say to /stop itself: its "thinking..." message is removed
-        await fake.wait_for_response(iid, kind="delete_original", timeout=STEP)
+        # nothing more to say to the tap itself: the summary comes in the DM
+        await fake.wait_for_response(iid, timeout=STEP)
         await d.presses(BEN, "2", "Noted: pain 2/10")
 
         # a plain message that mentions the bot is answered in the channel, without health

@@ -35,7 +35,7 @@ async def test_a_step_up_is_asked_with_the_form_question_and_refused_on_not_yet(
     replies = await _due_to_move_up(ana)
     first = replies[-1]
     assert first.text.startswith("Before anything moves up, a quick check on your form today: "
-                                 "7 exercises, one tap each.")
+                                 "7 exercises, one answer each.")
     hip_flexor = coach.services.programme.exercise("hip_flexor_stretch").stages[0]
     assert hip_flexor.form.question in first.text
     assert [c.label for c in first.choices] == ["Yes, every rep", "Mostly", "Not yet"]
@@ -114,7 +114,7 @@ async def test_form_answers_can_be_typed_and_an_old_button_is_stale(ana: Person,
     replies = await ana.says("not yet")
     assert replies[-1].text.startswith('Side plank stays at "Knees down, 10 s holds"')
     replies = await ana.says("banana")
-    assert replies[0].text.startswith("Please tap one:")
+    assert replies[0].text.startswith("Please pick one:")
     user = coach.services.store.find_user(ana.key)
     assert coach.services.store.stages(user.id)["hip_flexor_stretch"] == 0  # decided at the end
     await _answer(ana, {})

@@ -189,8 +189,7 @@ async def test_delete_during_a_workout_asks_to_stop_first_and_the_timer_keeps_it
     replies = await ana.says("delete my data")
     assert "finish or stop this workout first" in replies[0].text
     assert (await ana.says("pause"))[0].text.startswith("Paused")  # the controls still work
-    await ana.says("stop")
-    await ana.waits_for("How is your back now")
+    await ana.stops()
     await ana.says("3")
     await ana.says("delete my data")
     await ana.presses("Yes, delete everything")
@@ -212,7 +211,7 @@ async def test_a_typed_yes_erases_too_and_anything_else_asks_again(ana: Person, 
     await ana.onboards()
     await ana.says("delete")
     replies = await ana.says("hmm, not sure")
-    assert replies[0].text.startswith("Please tap one of the buttons")
+    assert replies[0].text.startswith("Please pick one of the choices")
     assert [c.label for c in replies[-1].choices] == ["Yes, delete everything",
                                                      "No, keep my data"]
     replies = await ana.says("yes")

@@ -24,8 +24,7 @@ async def test_the_pain_before_a_session_is_asked_stored_and_used_by_the_rule(an
     assert [(p.score, p.kind) for p in coach.services.store.pain_reports(user.id)] == [
         (2, "before")]
 
-    await ana.says("stop")
-    await ana.waits_for("How is your back now")
+    await ana.stops()
     replies = await ana.says("3")  # comfortable by the number, but worse than before
     assert replies[0].text == "Noted: pain 3/10, up from 2 before the workout."
     await ana.next_day()
@@ -42,8 +41,7 @@ async def test_a_drop_in_pain_is_noticed_and_named(ana: Person):
     await ana.says("start session")
     replies = await ana.presses("4")
     assert replies[0].text == "Thanks: 4/10 right now. That's down from 7 to 4 since last time."
-    await ana.says("stop")
-    await ana.waits_for("How is your back now")
+    await ana.stops()
     replies = await ana.says("2")
     assert replies[0].text == "Noted: pain 2/10, down from 4 before the workout."
 
@@ -139,8 +137,7 @@ async def test_vague_pain_words_get_a_number_to_confirm_wherever_a_number_is_ask
     assert replies[0].text.startswith("That sounds like about 3 on the 0 to 10 scale.")
     replies = await ana.presses("3")
     assert replies[0].text.startswith("Thanks: 3/10 right now.")
-    await ana.says("stop")
-    await ana.waits_for("How is your back now")
+    await ana.stops()
     replies = await ana.says("really sore")  # after a workout
     assert replies[0].text.startswith("That sounds like about 5 on the 0 to 10 scale.")
     user = coach.services.store.find_user(ana.key)
@@ -165,8 +162,7 @@ async def test_a_vague_answer_to_the_morning_question_is_confirmed_too(tmp_path)
 async def test_a_workout_stopped_before_anything_was_done_gets_no_praise(ana: Person):
     await ana.onboards()
     await ana.starts_session()
-    await ana.says("stop")
-    await ana.waits_for("How is your back now")
+    await ana.stops()
     replies = await ana.says("2")
     assert replies[0].text == "Noted: pain 2/10, down from 3 before the workout."
     assert not any(r.text.startswith("Good session") for r in replies)

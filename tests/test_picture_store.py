@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.bootstrap import PICTURES_ENV, build_app, pictures_folder
-from bot.data import seen_stages, store as store_module
+from bot.data import store as store_module
 from bot.data.platform_files import PlatformFiles
 from bot.data.store import Store
 from bot.events import UserKey
@@ -54,10 +54,10 @@ def test_stages_met_before_the_upgrade_count_as_met(tmp_path):
     store = Store(path)
     try:
         assert store.schema_version == len(store_module.MIGRATIONS)
-        assert seen_stages.seen(store, 1) == {("squat", 0), ("side_plank", 2)}
-        assert not seen_stages.first_meeting(store, 1, "squat", 0, NOW)
-        assert seen_stages.first_meeting(store, 1, "squat", 1, NOW)
-        assert not seen_stages.first_meeting(store, 1, "squat", 1, NOW)
+        assert store.has_met_stage(1, "squat", 0) and store.has_met_stage(1, "side_plank", 2)
+        assert not store.meet_stage(1, "squat", 0, NOW)
+        assert store.meet_stage(1, "squat", 1, NOW)
+        assert not store.meet_stage(1, "squat", 1, NOW)
     finally:
         store.close()
 
@@ -66,12 +66,12 @@ def test_the_stages_a_person_met_go_with_delete_my_data(tmp_path):
     store = Store(tmp_path / "coach.db")
     try:
         user = store.user(UserKey("console", "me"), NOW)
-        seen_stages.first_meeting(store, user.id, "bird_dog", 0, NOW)
+        store.meet_stage(user.id, "bird_dog", 0, NOW)
         assert store.export_user(user)["seen_stages"] == [
             {"user_id": user.id, "exercise_id": "bird_dog", "stage_index": 0,
              "first_at": NOW.isoformat()}]
         assert store.erase_user(user.id)["seen_stages"] == 1
-        assert seen_stages.seen(store, user.id) == set()
+        assert not store.has_met_stage(user.id, "bird_dog", 0)
     finally:
         store.close()
 

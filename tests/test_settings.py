@@ -167,7 +167,7 @@ async def test_settings_wait_until_a_workout_is_over(tmp_path):
     await ana.starts_session()
     replies = await ana.says("settings")
     assert replies[0].text.startswith("That's not something I can do right now")
-    await ana.says("stop")
+    await ana.stops()
     await world.close()
 
 

@@ -114,7 +114,7 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 def _v4(db: sqlite_utils.Database) -> None:
     """Pictures of the exercises (issue 12): the stages each person has met, so the full
-    instructions come unasked only the first time (bot/data/seen_stages.py), seeded from the
+    instructions come unasked only the first time (Store.meet_stage), seeded from the
     workouts already done, whose cards showed them in full; and the ids platforms give uploaded
     files, per bot account, so a picture is uploaded once (bot/data/platform_files.py)."""
     db["seen_stages"].create(
@@ -294,6 +294,21 @@ class Store:
         return [StageChange(datetime.fromisoformat(r["at"]), r["exercise_id"], r["from_index"],
                             r["to_index"], r["reason"], json.loads(r["detail"] or "{}"))
                 for r in rows]
+
+    def has_met_stage(self, user_id: int, exercise_id: str, stage_index: int) -> bool:
+        """Whether the person has had this stage's full instructions (the exercise card)."""
+        row = self.db.conn.execute(
+            "select 1 from seen_stages where user_id = ? and exercise_id = ? and stage_index = ?",
+            (user_id, exercise_id, stage_index)).fetchone()
+        return row is not None
+
+    def meet_stage(self, user_id: int, exercise_id: str, stage_index: int,
+                   now: datetime) -> bool:
+        """Remember the person has seen this stage's full instructions; True the first time."""
+        cursor = self.db.conn.execute(
+            "insert or ignore into seen_stages (user_id, exercise_id, stage_index, first_at) "
+            "values (?, ?, ?, ?)", (user_id, exercise_id, stage_index, now.isoformat()))
+        return cursor.rowcount == 1
 
     # -- pain ---------------------------------------------------------------------------------
 

@@ -16,6 +16,9 @@ Verbs the engine receives besides the old ones (start, session, pause, resume, s
 add_time, skip, stop, done, progress, help, rescreen, settings, export, delete, yes, no, ok,
 snooze, skip_today, pain, number, pain_invalid, number_invalid, why, text, empty):
   next        "next" alone. In a set at one's own pace: done; in a rest: skip_rest; else skip.
+  skip        arg "exercise" when the words name the exercise ("skip exercise", "next
+              exercise"): always the exercise; "" (bare "skip"): in a rest, the rest.
+  zinging_gone  the calf zinging reported at onboarding has gone.
   add_time    arg: seconds asked for ("add 30 seconds" -> "30"), "" when unsaid (use 10).
   settings    arg as the settings shortcuts read it: "time 18:45", "time 7" (ambiguous hour),
               "zone Europe/Berlin", "zone atlantis" (unknown place), "reminders off",

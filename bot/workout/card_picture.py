@@ -1,28 +1,23 @@
 """The picture on an exercise card, and the words around it.
 
-A workout's exercise card carries the stage's animation with a short caption (name, stage, the
-plan in one line, at most three key cues) and a "How exactly?" button that sends the full steps,
-cues and what to avoid. The first time a person meets a stage the full text comes on the card
-unasked, instead of the button (bot/data/seen_stages.py remembers who has met which stage).
-
-session.py builds the card and hands it to `with_picture` (the one hook into the workout). Nothing
-here waits for drawing: a picture that is not drawn yet is left off the card while a worker
+The exercise card itself (short, with the full instructions the first time a person meets a
+stage: bot/workout/cards.py and the store's `seen_stages`) is built by session.py, which adds
+the stage's animation from `exercise_picture`. The "How exactly?" button here sends the full
+steps, cues and what to avoid from any message, old ones too. Nothing here waits for drawing: a picture that is not drawn yet is left off the card while a worker
 thread draws it (`Pictures.soon`), so the cue timer never waits and the next card has it. `why`
 and the progress report show the next stage's picture the same way ("what's next").
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
-from bot.content import Exercise, Stage
-from bot.data import seen_stages
+from bot.content import Exercise
 from bot.data.store import User
 from bot.intents import Intent, button
 from bot.replies import Attachment, Choice, Reply
 from bot.routing import Feature, Tier, verbs
 from bot.services import Services
-from bot.workout.plan_words import plan_line
+from bot.workout import cards
 
 log = logging.getLogger(__name__)
 
@@ -30,30 +25,6 @@ MAX_KEY_CUES = 3
 HOW_EXACTLY = "how"  # button verb: "how:<exercise id>.<stage index>" sends the full text
 WHATS_NEXT = "ahead"  # button verb: "ahead:<exercise id>" shows the person's next stage
 GIF_MIME = "image/gif"
-
-
-def card_caption(services: Services, exercise: Exercise, stage: Stage, number: int,
-                 total: int) -> str:
-    """The short caption: where we are, the exercise and stage, its plan, the key cues."""
-    t = services.texts
-    lines = [t("pictures.caption", number=number, total=total, name=exercise.name,
-               stage=stage.name, plan=plan_line(stage.plan, t))]
-    lines += [t("pictures.key_cue", cue=cue) for cue in stage.cues[:MAX_KEY_CUES]]
-    return "\n".join(lines)
-
-
-def with_picture(services: Services, user: User, exercise: Exercise, stage: Stage,
-                 card: Reply) -> Reply:
-    """The card with the stage's animation (when drawn), and either the full instructions (the
-    person's first time at this stage) or the "How exactly?" button that sends them."""
-    index = exercise.stages.index(stage)
-    card = replace(card, image=exercise_picture(services, exercise, index) or card.image)
-    if seen_stages.first_meeting(services.store, user.id, exercise.id, index,
-                                 services.clock.now()):
-        t = services.texts
-        return replace(card, text="\n\n".join((card.text, t("pictures.first_time"),
-                                                instructions(services, exercise, stage))))
-    return replace(card, choices=card.choices + (how_exactly(services, exercise, index),))
 
 
 def exercise_picture(services: Services, exercise: Exercise,
@@ -82,14 +53,6 @@ def how_exactly(services: Services, exercise: Exercise, stage_index: int) -> Cho
     """The button that sends a stage's full instructions; it works on old messages too."""
     return Choice(services.texts("pictures.how_exactly"),
                   button(HOW_EXACTLY, f"{exercise.id}.{stage_index}"))
-
-
-def instructions(services: Services, exercise: Exercise, stage: Stage) -> str:
-    """Everything about doing the stage: what it is for, the steps, every cue, what to avoid."""
-    t = services.texts
-    return t("pictures.instructions", purpose=exercise.purpose,
-             steps="\n".join(f"{number}. {step}" for number, step in enumerate(stage.steps, 1)),
-             stage_how=stage.how, cues=" ".join(stage.cues), avoid=" ".join(stage.avoid))
 
 
 def whats_next(services: Services, exercise: Exercise, stage_index: int) -> Reply | None:
@@ -139,9 +102,7 @@ class ExercisePictures:
         if exercise is None or not index.isdigit() or int(index) >= len(exercise.stages):
             return [Reply(self.texts("pictures.unknown"))]
         stage = exercise.stages[int(index)]
-        return [Reply("\n\n".join((self.texts("pictures.heading", name=exercise.name,
-                                              stage=stage.name),
-                                   instructions(self.services, exercise, stage))))]
+        return [Reply(cards.instructions(self.texts, exercise, stage))]
 
     async def whats_next(self, user: User, intent: Intent) -> list[Reply]:
         """"ahead:side_plank": the stage after the person's current one, with its picture."""

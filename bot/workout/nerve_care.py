@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from bot.content import Exercise
 
+# users.hamstring: what the onboarding flexibility test found, and "nerve_gone" once someone
+# who reported the calf zinging says it has gone.
+NERVE, NERVE_GONE = "nerve", "nerve_gone"
+
+
+def has_signs(hamstring: str | None) -> bool:
+    """The person reported the calf zinging and has not said it has gone."""
+    return hamstring == NERVE
+
 
 def reminds(exercise: Exercise, nerve_signs: bool) -> bool:
     """Whether to remind the person, before this exercise, to stop if the zinging comes back."""

@@ -77,6 +77,7 @@ OnPhase = Callable[[int, Phase, float], Awaitable[None]]
 OnTick = Callable[[Phase, int, float], Awaitable[None]]
 
 DONE, SKIPPED, STOPPED = "done", "skipped", "stopped"
+HURT = "hurt"  # stopped at once because it hurt: not done, not skipped
 
 
 class PhaseRunner:
@@ -110,7 +111,7 @@ class PhaseRunner:
         return self.paused or (phase is not None and phase.kind == PACED and not self._done_pressed)
 
     async def run(self, start: float | None = None) -> str:
-        """Run from `self.index`; returns DONE, SKIPPED or STOPPED."""
+        """Run from `self.index`; returns DONE, SKIPPED, STOPPED or HURT."""
         self.deadline = self.clock.monotonic() if start is None else start
         while self.index < len(self.phases) and self._outcome is None:
             phase = self.phases[self.index]
@@ -180,8 +181,17 @@ class PhaseRunner:
         self._changed.set()
         return True
 
+    @property
+    def resting(self) -> bool:
+        """A rest, a side switch or the get-ready pause is running (what "skip" skips there)."""
+        phase = self.current
+        return phase is not None and phase.kind in RESTING_KINDS and self._outcome is None
+
     def skip(self) -> None:
         self._finish(SKIPPED)
+
+    def hurt(self) -> None:
+        self._finish(HURT)
 
     def stop(self) -> None:
         self._finish(STOPPED)
