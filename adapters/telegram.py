@@ -509,12 +509,14 @@ def _u16(text: str) -> int:
 
 def _caption_and_rest(text: str, parts: list[str]) -> tuple[str | None, list[str]]:
     """What goes under a picture: the whole text when it fits a caption, else its first
-    paragraph when that fits (an exercise's short caption, its instructions after it)."""
+    paragraph, else its first line, when that fits (an exercise card's heading, its
+    instructions after it)."""
     if len(parts) == 1 and _u16(parts[0]) <= MAX_CAPTION:
         return parts[0], []
-    first, _, rest = text.partition("\n\n")
-    if rest.strip() and 0 < _u16(first.strip()) <= MAX_CAPTION:
-        return first.strip(), split_text(rest.strip())
+    for separator in ("\n\n", "\n"):
+        first, _, rest = text.partition(separator)
+        if rest.strip() and 0 < _u16(first.strip()) <= MAX_CAPTION:
+            return first.strip(), split_text(rest.strip())
     return None, parts
 
 
