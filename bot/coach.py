@@ -14,8 +14,9 @@ from dataclasses import asdict
 from bot.progress import report as progress
 from bot.events import Command, Event, Text, UserKey
 from bot.intents import Intent, button, parse
-from bot.routing import Feature, RoutingTable, StateRoute, Tier, verbs
+from bot.routing import Feature, Handler, RoutingTable, StateRoute, Tier, verbs
 from bot.intents import pain_buttons
+from bot.onboarding import first_words
 from bot.onboarding.flow import Onboarding
 from bot.states import INTERRUPTED, NEW, PAIN_AFTER, READY, RED_FLAG_PREFIX, WORKOUT, tag_for
 from bot.workout.pain import clinician_advice
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 WORKOUT_CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "stop", "done"})
 ONBOARDING_STATES = ("intro", "baseline", "hamstring", "remind_time", "remind_zone", "screen:")
 SMALL_TALK = frozenset({"hello", "thanks", "bye"})
+# The reminders' shortcuts mean nothing before the setup ends: onboarding answers them itself
+# ("remind me at 7:30am" at its time question; a short "later" line elsewhere).
+ONBOARDING_ANSWERS_FIRST = frozenset({"settings", "snooze", "skip_today"})
 
 
 class Coach:
@@ -56,14 +60,16 @@ class Coach:
     def _core_feature(self) -> Feature:
         """The coach's own verbs and states, declared like any feature's."""
         onboarding = tuple(StateRoute(state, self._onboarding, self.onboarding.question,
-                                      opens=Tier.SOCIAL) for state in ONBOARDING_STATES)
+                                      opens=Tier.SOCIAL, first=ONBOARDING_ANSWERS_FIRST,
+                                      reasks=True) for state in ONBOARDING_STATES)
         return Feature(
             name="coach",
             verbs=verbs(Tier.SOCIAL, {verb: self._small_talk for verb in (*SMALL_TALK, "quit")})
             + verbs(Tier.AFTER_ONBOARDING, {"help": self._help, "start": self._welcome_back,
                                                 "rescreen": self._rescreen})
             + verbs(Tier.IN_PROGRAMME, {"progress": self._progress, "why": self._why}),
-            states=(StateRoute(NEW, self._begin, self.onboarding.question, opens=None),
+            states=(StateRoute(NEW, self._begin, self.onboarding.question, opens=None,
+                               first=ONBOARDING_ANSWERS_FIRST, reasks=True),
                     *onboarding,
                     StateRoute(RED_FLAG_PREFIX, self._blocked, self._blocked_prompt,
                                opens=Tier.AFTER_ONBOARDING),
@@ -216,15 +222,29 @@ class Coach:
         user = self.services.store.user(event.user, self.services.clock.now(), name)
         if intent.tag is not None and intent.tag != self._tag(user):
             return [Reply(self.texts("menu.stale_button"))] + self.prompt(user)
+        state = self._state_route(user)
+        if intent.verb in state.first:
+            return await state.answer(user, intent)
         anywhere = self.table.verb(intent.verb, Tier.ANYWHERE)
         if anywhere is not None:
-            return await anywhere(user, intent)
-        state = self._state_route(user)
+            return await self._anywhere(anywhere, user, intent, state)
         for tier in (Tier.SOCIAL, Tier.AFTER_ONBOARDING, Tier.IN_PROGRAMME):
             handler = self.table.verb(intent.verb, tier)
             if handler is not None and state.opens is not None and tier <= state.opens:
                 return await handler(user, intent)
         return await state.answer(user, intent)
+
+    async def _anywhere(self, handler: Handler, user: User, intent: Intent,
+                        state: StateRoute) -> list[Reply]:
+        """An ANYWHERE verb; a question it left open (mid-onboarding) is asked again after it."""
+        before = user.state
+        replies = await handler(user, intent)
+        if not state.reasks:
+            return replies
+        now = self.services.store.find_user(user.key)
+        if now is None or now.state != before:
+            return replies
+        return replies + self.prompt(now)
 
     def _state_route(self, user: User) -> StateRoute:
         """The conversation the person is in; an unknown saved state is treated as ready."""
@@ -255,7 +275,9 @@ class Coach:
         return progress.why(self.services, user, intent.arg)
 
     async def _begin(self, user: User, intent: Intent) -> list[Reply]:
-        return self.onboarding.begin(user)
+        """A brand-new person gets the introduction once, whatever their first words; words
+        asking for the programme get a short line first ("start session": glad to)."""
+        return first_words.welcome(self.services, intent) + self.onboarding.begin(user)
 
     async def _blocked(self, user: User, intent: Intent) -> list[Reply]:
         return [Reply(self.texts("screen.blocked_reminder"),
@@ -296,12 +318,13 @@ class Coach:
         replies = self.onboarding.answer(user, intent)
         if replies is not None:
             return replies
-        if intent.verb == "help":
-            return [Reply(self.texts("menu.help"))] + self.onboarding.question(user)
         if intent.verb == "start":
             return [Reply(self.texts("onboarding.intro_again"))] + self.onboarding.question(user)
         if intent.verb == "rescreen":
             return self.onboarding.restart_screen(user)
+        early = first_words.answer(self.services, user.state, intent)
+        if early is not None:  # "start session", "help", "pain 4"...: what comes first
+            return early + self.onboarding.question(user)
         return self._unknown(user, "hints.onboarding")
 
     async def _rescreen(self, user: User, intent: Intent) -> list[Reply]:
