@@ -26,6 +26,7 @@ from bot.services import Services
 from bot.clock import Clock
 from bot.delivery import Outbound
 from bot.data.store import User
+from bot.localtime import zone_or_utc
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
 from bot.workout.session import Position, WorkoutSession, estimated_minutes, todays_plan
@@ -38,6 +39,7 @@ SMALL_TALK = frozenset({"hello", "thanks", "bye"})
 # The reminders' shortcuts mean nothing before the setup ends: onboarding answers them itself
 # ("remind me at 7:30am" at its time question; a short "later" line elsewhere).
 ONBOARDING_ANSWERS_FIRST = frozenset({"settings", "snooze", "skip_today"})
+UNREACHABLE_DAYS = 2  # separate local days of refused deliveries before reminders stop
 
 
 class Coach:
@@ -129,6 +131,7 @@ class Coach:
     async def start(self) -> None:
         """Once the adapters are up: recover interrupted workouts, then start the services
         (reminders, summaries) that plugged themselves in."""
+        self.services.delivery.refused_before(self.services.store.users_with_delivery_failures())
         await self.recover()
         for hook in self.table.hooks("on_start"):
             await hook()
@@ -173,15 +176,34 @@ class Coach:
     def clock(self) -> Clock:
         return self.services.clock
 
-    async def unreachable(self, user: UserKey, reason: str) -> None:
-        """No platform can reach this person (blocked, closed DMs): stop reminding them, keep
-        why, and let features forget what they had due."""
-        row = self.services.store.find_user(user)
-        if row is not None:
-            self.services.store.update_user(row.id, reminders_on=0,
-                                            unreachable_reason=reason[:200])
+    async def unreachable(self, user: UserKey, reason: str, lasting: bool = True) -> None:
+        """A platform refused to deliver to this person. Blocked (`lasting`): stop reminding
+        them at once. A refusal that may pass (Discord's closed DMs): keep the reminders until
+        deliveries have failed on UNREACHABLE_DAYS separate days of theirs, so one evening with
+        DMs closed does not end them. Either way keep why, and let features forget what they
+        had due once the reminders are off."""
+        store = self.services.store
+        row = store.find_user(user)
+        if row is None:
+            return
+        if not lasting:
+            now = self.services.clock.now()
+            day = now.astimezone(zone_or_utc(row.timezone)).date().isoformat()
+            days = store.record_delivery_failure(row.id, day, reason, now)
+            if days < UNREACHABLE_DAYS:
+                log.info("%s unreachable on %d day(s); reminders stay on", user, days)
+                return
+        if row.reminders_on:
+            log.warning("cannot reach %s; their reminders are turned off", user)
+        store.update_user(row.id, reminders_on=0, unreachable_reason=reason[:200])
         for hook in self.table.hooks("on_unreachable"):
             await hook(user, reason)
+
+    async def reachable(self, user: UserKey) -> None:
+        """A message reached someone refused before: failures so far no longer count."""
+        row = self.services.store.find_user(user)
+        if row is not None:
+            self.services.store.clear_delivery_failures(row.id)
 
     def close(self) -> None:
         """After shutdown: close the database."""

@@ -84,7 +84,7 @@ class Feature:
     holds_step_ups: Callable[[User], bool] | None = None  # next-morning rule
     on_start: Hook | None = None
     on_stop: Hook | None = None
-    on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None
+    on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None  # reminders off
 
 
 class Conversation(Protocol):
