@@ -20,6 +20,7 @@ from types import ModuleType
 from dotenv import load_dotenv
 
 from adapters import platforms as platform_list
+from adapters.supervisor import Backoff, Supervised
 from bot.bootstrap import CONTENT_DIR, build, pictures_folder
 from bot.coach import Coach
 from bot.content import load_programme
@@ -163,33 +164,59 @@ def export(coach: Coach) -> int:
     return 0
 
 
-async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespace) -> int:
-    """Start the chosen adapters on one loop with one coach and one DB; run until they finish
-    (the terminal at end of input) or the process is asked to stop."""
-    adapters = [module.create(coach, args) for module in modules]
-    for adapter in adapters:
+async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespace,
+                backoff: Backoff = Backoff()) -> int:
+    """Start the chosen adapters on one loop with one coach and one DB; run until one finishes
+    by design (the terminal at end of input), the process is asked to stop, or every platform
+    has failed for good (adapters/supervisor.py starts a failing one again meanwhile, while
+    the others keep running). Returns the exit code: 1 when it stopped because of errors."""
+    def fresh(module: ModuleType):
+        adapter = module.create(coach, args)
         coach.register(adapter)
+        return adapter
+
+    platforms = [Supervised(module.NAME, fresh(module),
+                            lambda module=module: fresh(module), backoff) for module in modules]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    runs: list[asyncio.Task[bool]] = []
     try:
-        for adapter in adapters:  # one that cannot start stops the others in `finally`
-            await adapter.start()
+        for platform in platforms:  # one that cannot start stops the others in `finally`
+            await platform.adapter.start()
         await coach.start()
-        finished = [asyncio.create_task(a.finished()) for a in adapters]
-        waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)
-        failed = [task.exception() for task in done
-                  if task is not waiter and task.exception() is not None]
-        for error in failed:
-            log.error("a platform stopped: %r", error)
-        waiter.cancel()
+        runs = [asyncio.create_task(platform.run(), name=f"platform-{platform.name}")
+                for platform in platforms]
+        failed = await _until_done(runs, stop)
     finally:
-        for adapter in adapters:
-            with contextlib.suppress(Exception):
-                await adapter.stop()
+        for task in runs:
+            task.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
+        for platform in platforms:
+            await platform.stop()
         await coach.shutdown()
         coach.close()
+    if failed:
+        log.critical("every platform has failed: stopping")
     return 1 if failed else 0  # stopped by an error: say so to whoever started the process
+
+
+async def _until_done(runs: list[asyncio.Task[bool]], stop: asyncio.Event) -> bool:
+    """Wait until a platform finishes by design or the process is asked to stop (False), or
+    every platform is given up (True). A bug in the supervision itself is raised."""
+    waiter = asyncio.create_task(stop.wait())
+    pending = set(runs)
+    try:
+        while pending:
+            done, _ = await asyncio.wait([*pending, waiter], return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                return False
+            for task in done:
+                pending.discard(task)
+                if task.result():  # finished by design: the process ends with it
+                    return False
+        return True
+    finally:
+        waiter.cancel()

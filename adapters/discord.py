@@ -18,6 +18,12 @@ Privacy. In a direct message everything is between the person and the coach. In 
 - a plain message that mentions the bot is *not* private: the coach only answers (in the
   channel) that it talks about health in private.
 
+Closed DMs. When Discord refuses a DM (50007: the person closed their DMs, or shares no server
+with the bot any more) the person is told how to open them, only to them: an ephemeral follow-up
+on the interaction being answered, or on their latest one while its token lives; otherwise at
+their next interaction. The core hears of it as a refusal that may pass (it keeps the reminders
+until DMs have failed on two separate days).
+
 Time limits. Every interaction is deferred before anything else (within Discord's 3 s); the
 answers follow as follow-ups while the interaction token lives (15 min), after that in DMs.
 Countdown edits change the cue message in the DM channel, within the per-channel budget.
@@ -74,6 +80,10 @@ READY_TIMEOUT = 30.0  # seconds start() waits for the gateway before carrying on
 MENU = ("start", "session", "pain", "progress", "settings", "help", "stop")
 BUTTON_PREFIX = "bc"
 BAD_RECIPIENT = 50033  # "Invalid Recipient(s)"
+AUTHENTICATION_FAILED = 4004  # gateway close code: the token was revoked or reset
+DMS_CLOSED = 50007  # "Cannot send messages to this user": DMs closed, or no shared server
+RECENT_INTERACTIONS = 1000  # people whose latest interaction is kept (for closed-DM advice)
+ADVICE_EVERY = FOLLOWUP_WINDOW  # seconds between two closed-DM advices to one person
 
 INTENT_HELP = (
     "Discord refused the Message Content intent (gateway close 4014). Either enable it: "
@@ -99,6 +109,11 @@ class Origin:
     message: discord.Message | None = None  # ... posted as a reply to this message
     answered: int = 0  # follow-ups sent
     received: float = field(default_factory=time.monotonic)
+
+    def live(self) -> bool:
+        """An interaction whose token can still carry follow-ups."""
+        return self.interaction is not None and \
+            time.monotonic() - self.received < FOLLOWUP_WINDOW
 
     def follows_up(self, reply: Reply) -> bool:
         """Answer through the interaction: plain messages while the token lives. Cues and
@@ -286,6 +301,9 @@ class DiscordAdapter:
         self._slots: dict[tuple[int, str], tuple[int, int]] = {}  # (user, slot) -> channel, msg
         self._resume = Resume(Delivery.MAX_TRIES)  # parts out before a fault
         self._in_order = InOrder()
+        self._recent: dict[int, Origin] = {}  # user id -> their latest interaction, oldest first
+        self._tell_dms_closed: set[int] = set()  # told at their next interaction
+        self._told_dms_closed: dict[int, float] = {}  # user id -> when last told (monotonic)
         self._connection: asyncio.Task | None = None
         self._stopped = asyncio.Event()
 
@@ -347,8 +365,9 @@ class DiscordAdapter:
         if self._connection is not None and self._connection.done() and not self._stopped.is_set():
             error = None if self._connection.cancelled() else self._connection.exception()
             log.error("the Discord connection ended: %s", explain(error) if error else "closed")
-            if error is not None:  # the process ends with an error, not as if asked to stop
-                raise explain(error)
+            # a failure either way (nobody asked it to stop): the supervisor starts it again
+            raise explain(error) if error is not None else ConnectionError("the Discord "
+                                                                           "gateway closed")
 
     async def stop(self) -> None:
         """Close the gateway and the HTTP session."""
@@ -428,7 +447,10 @@ class DiscordAdapter:
         except discord.HTTPException as exc:  # 10062: too late; the answers go to the DMs
             log.warning("could not acknowledge an interaction from %s: %s", key, exc)
             origin.interaction = None
+        self._remember(interaction.user.id, origin)
         async with turn:
+            if interaction.user.id in self._tell_dms_closed and origin.interaction is not None:
+                await self._advise_open_dms(interaction.user.id, origin)
             await self.coach.handle(event_for(key), origin, display_name(interaction.user))
         if origin.interaction is not None and origin.thinking and not origin.answered:
             with _logged("could not remove an unanswered 'thinking' message"):
@@ -463,9 +485,14 @@ class DiscordAdapter:
             else:
                 await self._post(user, await self.client.create_dm(discord.Object(int(user.id))),
                                  reply, progress)
+                self._tell_dms_closed.discard(int(user.id))  # open again
+                self._told_dms_closed.pop(int(user.id), None)
         except discord.Forbidden as exc:
             if direct:  # blocked, or DMs closed (50007)
-                raise Unreachable(f"Discord {exc.status} ({exc.code}): {exc.text}") from None
+                if exc.code == DMS_CLOSED:
+                    await self._dms_closed(int(user.id), origin)
+                raise Unreachable(f"Discord {exc.status} ({exc.code}): {exc.text}",
+                                  lasting=exc.code != DMS_CLOSED) from None
             log.warning("Discord refused a message in a server channel for %s: %s", user, exc)
         except discord.HTTPException as exc:
             if direct and exc.code == BAD_RECIPIENT:
@@ -477,6 +504,46 @@ class DiscordAdapter:
             log.error("Discord refused a message to %s: %s", user, exc)  # a bug: not retried
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise Transient(f"{type(exc).__name__}: {redact(str(exc))}") from None
+
+    # -- closed DMs ---------------------------------------------------------------------------
+
+    async def _dms_closed(self, user_id: int, origin: Origin) -> None:
+        """A DM was refused: tell the person how to open their DMs, only to them, on the
+        interaction being answered or their latest live one; else at their next interaction.
+        At most once in ADVICE_EVERY, however many DMs fail meanwhile (a workout's cues)."""
+        told = self._told_dms_closed.get(user_id)
+        if told is not None and time.monotonic() - told < ADVICE_EVERY:
+            return
+        for candidate in (origin, self._recent.get(user_id)):
+            if candidate is not None and candidate.live() and \
+                    await self._advise_open_dms(user_id, candidate):
+                return
+        self._tell_dms_closed.add(user_id)
+
+    async def _advise_open_dms(self, user_id: int, origin: Origin) -> bool:
+        """The advice as an ephemeral follow-up; False when the interaction cannot carry it."""
+        assert origin.interaction is not None
+        try:
+            await origin.interaction.followup.send(self.coach.texts("discord.dms_closed"),
+                                                   ephemeral=True, wait=True)
+        except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.info("could not tell %s that their DMs are closed: %s", user_id, exc)
+            return False
+        origin.answered += 1
+        self._told_dms_closed[user_id] = time.monotonic()
+        self._tell_dms_closed.discard(user_id)
+        return True
+
+    def _remember(self, user_id: int, origin: Origin) -> None:
+        """Keep the person's latest interaction while its token lives (bounded, oldest out)."""
+        self._recent.pop(user_id, None)
+        if origin.interaction is not None:
+            self._recent[user_id] = origin
+        while self._recent:
+            oldest = next(iter(self._recent))
+            if len(self._recent) <= RECENT_INTERACTIONS and self._recent[oldest].live():
+                break
+            del self._recent[oldest]
 
     async def _edit(self, user: UserKey, reply: Reply) -> bool:
         """Edit the slot's message in place, buttons included; False when there is none."""
@@ -602,11 +669,16 @@ def display_name(user: discord.abc.User) -> str:
 # -- errors -------------------------------------------------------------------------------------
 
 def explain(error: BaseException) -> BaseException:
-    """A gateway failure as something a person can act on."""
+    """A gateway failure as something a person can act on; a ConfigError is one that trying
+    again cannot mend (the supervisor gives the platform up at once)."""
     if isinstance(error, discord.PrivilegedIntentsRequired):
         return ConfigError(INTENT_HELP)
     if isinstance(error, discord.LoginFailure):
         return ConfigError(f"Discord rejected the token in {TOKEN_ENV}")
+    if isinstance(error, discord.ConnectionClosed) and error.code == AUTHENTICATION_FAILED:
+        return ConfigError(f"Discord closed the gateway with {error.code} (authentication "
+                           f"failed): the token in {TOKEN_ENV} is no longer valid; copy it "
+                           "again from the developer portal (Bot -> Reset Token)")
     return error
 
 

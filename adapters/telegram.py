@@ -49,6 +49,7 @@ from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, N
 from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.ext import (Application, ApplicationBuilder, ApplicationHandlerStop,
                           CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters)
+from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from adapters import _plumbing
@@ -127,7 +128,8 @@ class TelegramAdapter:
 
     def __init__(self, coach: Coach, token: str, base_url: str = DEFAULT_BASE_URL,
                  base_file_url: str | None = None, webhook: Webhook | None = None,
-                 poll_timeout: float = 10.0, connections: int = 4) -> None:
+                 poll_timeout: float = 10.0, connections: int = 4,
+                 request: BaseRequest | None = None) -> None:
         _plumbing.protect(token, MASK, LOGGERS)  # before the client: it logs the token
         if webhook is not None:
             _plumbing.protect(webhook.secret, SECRET_MASK, LOGGERS)  # setWebhook's debug log
@@ -138,13 +140,16 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         # Uploaded pictures' file_ids, under the bot's number: the public part of the token.
         self.uploaded = PlatformFiles(coach.services.store, PLATFORM, token.split(":", 1)[0])
-        self.app: Application = (
+        builder = (
             ApplicationBuilder().token(token)
             .base_url(base_url).base_file_url(base_file_url or _file_url(base_url))
             .job_queue(None)  # the core owns the only scheduler
-            .concurrent_updates(True)  # one person's slow answer never holds up another's
-            .connection_pool_size(connections)
-            .build())
+            .concurrent_updates(True))  # one person's slow answer never holds up another's
+        if request is None:
+            builder = builder.connection_pool_size(connections)
+        else:  # another transport (tests answer in-process: tests/standins/in_process.py)
+            builder = builder.request(request).get_updates_request(request)
+        self.app: Application = builder.build()
         self.app.add_handler(TypeHandler(Update, self.refuse_forged), group=-1)  # before all
         self.app.add_handler(CallbackQueryHandler(self.on_press))
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,

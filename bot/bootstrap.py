@@ -66,6 +66,7 @@ def build_app(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTE
     mydata = MyData(services, coach)
     coach.use(reminders.feature(), mydata.feature(), ExercisePictures(services).feature())
     delivery.on_unreachable = coach.unreachable
+    delivery.on_reachable = coach.reachable
     return App(coach, services, reminders, mydata)
 
 

@@ -14,8 +14,9 @@ from dataclasses import asdict
 from bot.progress import report as progress
 from bot.events import Command, Event, UserKey
 from bot.intents import Intent, button, parse
-from bot.routing import Feature, RoutingTable, StateRoute, Tier, verbs
+from bot.routing import Feature, Handler, RoutingTable, StateRoute, Tier, verbs
 from bot.intents import pain_buttons
+from bot.onboarding import first_words
 from bot.onboarding.flow import Onboarding
 from bot.states import (FORM_CHECK, INTERRUPTED, NEW, PAIN_AFTER, PAIN_BEFORE, READY,
                         RED_FLAG_PREFIX, WORKOUT, tag_for)
@@ -28,6 +29,7 @@ from bot.services import Services
 from bot.clock import Clock
 from bot.delivery import KeyLock, Outbound, PersonLocks
 from bot.data.store import User
+from bot.localtime import zone_or_utc
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
 from bot.workout.session import Position, WorkoutSession, todays_plan
@@ -38,6 +40,10 @@ WORKOUT_CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip"
                               "ready"})
 ONBOARDING_STATES = ("intro", "baseline", "hamstring", "remind_time", "remind_zone", "screen:")
 SMALL_TALK = frozenset({"hello", "thanks", "bye"})
+# The reminders' shortcuts mean nothing before the setup ends: onboarding answers them itself
+# ("remind me at 7:30am" at its time question; a short "later" line elsewhere).
+ONBOARDING_ANSWERS_FIRST = frozenset({"settings", "snooze", "skip_today"})
+UNREACHABLE_DAYS = 2  # separate local days of refused deliveries before reminders stop
 
 
 class Coach:
@@ -63,7 +69,8 @@ class Coach:
     def _core_feature(self) -> Feature:
         """The coach's own verbs and states, declared like any feature's."""
         onboarding = tuple(StateRoute(state, self._onboarding, self.onboarding.question,
-                                      opens=Tier.SOCIAL) for state in ONBOARDING_STATES)
+                                      opens=Tier.SOCIAL, first=ONBOARDING_ANSWERS_FIRST,
+                                      reasks=True) for state in ONBOARDING_STATES)
         return Feature(
             name="coach",
             verbs=verbs(Tier.SOCIAL, {verb: self._small_talk for verb in (*SMALL_TALK, "quit")})
@@ -72,7 +79,8 @@ class Coach:
                                                 "cleared": self._cleared})
             + verbs(Tier.IN_PROGRAMME, {"progress": self._progress, "why": self._why,
                                         "zinging_gone": self._zinging_gone}),
-            states=(StateRoute(NEW, self._begin, self.onboarding.question, opens=None),
+            states=(StateRoute(NEW, self._begin, self.onboarding.question, opens=None,
+                               first=ONBOARDING_ANSWERS_FIRST, reasks=True),
                     *onboarding,
                     StateRoute(RED_FLAG_PREFIX, self._blocked, self.onboarding.blocked_prompt,
                                opens=Tier.AFTER_ONBOARDING),
@@ -140,6 +148,7 @@ class Coach:
     async def start(self) -> None:
         """Once the adapters are up: recover interrupted workouts, then start the services
         (reminders, summaries) that plugged themselves in."""
+        self.services.delivery.refused_before(self.services.store.users_with_delivery_failures())
         await self.recover()
         for hook in self.table.hooks("on_start"):
             await hook()
@@ -184,15 +193,34 @@ class Coach:
     def clock(self) -> Clock:
         return self.services.clock
 
-    async def unreachable(self, user: UserKey, reason: str) -> None:
-        """No platform can reach this person (blocked, closed DMs): stop reminding them, keep
-        why, and let features forget what they had due."""
-        row = self.services.store.find_user(user)
-        if row is not None:
-            self.services.store.update_user(row.id, reminders_on=0,
-                                            unreachable_reason=reason[:200])
+    async def unreachable(self, user: UserKey, reason: str, lasting: bool = True) -> None:
+        """A platform refused to deliver to this person. Blocked (`lasting`): stop reminding
+        them at once. A refusal that may pass (Discord's closed DMs): keep the reminders until
+        deliveries have failed on UNREACHABLE_DAYS separate days of theirs, so one evening with
+        DMs closed does not end them. Either way keep why, and let features forget what they
+        had due once the reminders are off."""
+        store = self.services.store
+        row = store.find_user(user)
+        if row is None:
+            return
+        if not lasting:
+            now = self.services.clock.now()
+            day = now.astimezone(zone_or_utc(row.timezone)).date().isoformat()
+            days = store.record_delivery_failure(row.id, day, reason, now)
+            if days < UNREACHABLE_DAYS:
+                log.info("%s unreachable on %d day(s); reminders stay on", user, days)
+                return
+        if row.reminders_on:
+            log.warning("cannot reach %s; their reminders are turned off", user)
+        store.update_user(row.id, reminders_on=0, unreachable_reason=reason[:200])
         for hook in self.table.hooks("on_unreachable"):
             await hook(user, reason)
+
+    async def reachable(self, user: UserKey) -> None:
+        """A message reached someone refused before: failures so far no longer count."""
+        row = self.services.store.find_user(user)
+        if row is not None:
+            self.services.store.clear_delivery_failures(row.id)
 
     def close(self) -> None:
         """After shutdown: close the database."""
@@ -230,15 +258,29 @@ class Coach:
         user = self.services.store.user(event.user, self.services.clock.now(), name)
         if intent.tag is not None and intent.tag != self._tag(user):
             return [Reply(self.texts("menu.stale_button"))] + self.prompt(user)
+        state = self._state_route(user)
+        if intent.verb in state.first:
+            return await state.answer(user, intent)
         anywhere = self.table.verb(intent.verb, Tier.ANYWHERE)
         if anywhere is not None:
-            return await anywhere(user, intent)
-        state = self._state_route(user)
+            return await self._anywhere(anywhere, user, intent, state)
         for tier in (Tier.SOCIAL, Tier.AFTER_ONBOARDING, Tier.IN_PROGRAMME):
             handler = self.table.verb(intent.verb, tier)
             if handler is not None and state.opens is not None and tier <= state.opens:
                 return await handler(user, intent)
         return await state.answer(user, intent)
+
+    async def _anywhere(self, handler: Handler, user: User, intent: Intent,
+                        state: StateRoute) -> list[Reply]:
+        """An ANYWHERE verb; a question it left open (mid-onboarding) is asked again after it."""
+        before = user.state
+        replies = await handler(user, intent)
+        if not state.reasks:
+            return replies
+        now = self.services.store.find_user(user.key)
+        if now is None or now.state != before:
+            return replies
+        return replies + self.prompt(now)
 
     def _state_route(self, user: User) -> StateRoute:
         """The conversation the person is in; an unknown saved state is treated as ready."""
@@ -275,7 +317,9 @@ class Coach:
         return [Reply(self.texts("nerve.gone"))]
 
     async def _begin(self, user: User, intent: Intent) -> list[Reply]:
-        return self.onboarding.begin(user)
+        """A brand-new person gets the introduction once, whatever their first words; words
+        asking for the programme get a short line first ("start session": glad to)."""
+        return first_words.welcome(self.services, intent) + self.onboarding.begin(user)
 
     async def _blocked(self, user: User, intent: Intent) -> list[Reply]:
         return self.onboarding.blocked(user, intent)
@@ -315,12 +359,13 @@ class Coach:
         replies = self.onboarding.answer(user, intent)
         if replies is not None:
             return replies
-        if intent.verb == "help":
-            return [Reply(self.texts("menu.help"))] + self.onboarding.question(user)
         if intent.verb == "start":
             return [Reply(self.texts("onboarding.intro_again"))] + self.onboarding.question(user)
         if intent.verb == "rescreen":
             return self.onboarding.restart_screen(user)
+        early = first_words.answer(self.services, user.state, intent)
+        if early is not None:  # "start session", "help", "pain 4"...: what comes first
+            return early + self.onboarding.question(user)
         return self._unknown(user, "hints.onboarding")
 
     async def _rescreen(self, user: User, intent: Intent) -> list[Reply]:

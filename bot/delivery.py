@@ -2,8 +2,10 @@
 
 Each adapter declares a send budget (per chat and overall). Messages for one person leave in the
 order they were made; cues wait for budget, countdown edits are dropped when there is none left.
-A platform's "forbidden" turns the person's reminders off; 429s wait as asked; other transient
-errors retry with backoff; nothing is sent twice on purpose.
+A platform's "forbidden" is reported to the coach (which decides about the reminders: a block at
+once, closed DMs only after two days of failures), and so is the first send that gets through
+again; 429s wait as asked; other transient errors retry with backoff; nothing is sent twice on
+purpose.
 
 Per-person locks (`PersonLocks`) live here too: Delivery, the coach and adapters each keep one
 lock per person or chat, and a plain dict of them would grow by one for every person who ever
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -27,7 +29,12 @@ log = logging.getLogger(__name__)
 
 
 class Unreachable(Exception):
-    """The platform refuses to deliver to this person (blocked the bot, DMs closed)."""
+    """The platform refuses to deliver to this person (blocked the bot, DMs closed).
+    `lasting` is False for a refusal the person may well lift soon (Discord's closed DMs)."""
+
+    def __init__(self, reason: str, lasting: bool = True) -> None:
+        super().__init__(reason)
+        self.lasting = lasting
 
 
 class RetryAfter(Exception):
@@ -114,10 +121,13 @@ class Delivery:
     KEEP_BUCKETS = 1024  # per-chat budgets kept before forgetting the full ones
 
     def __init__(self, clock: Clock,
-                 on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None) -> None:
+                 on_unreachable: Callable[[UserKey, str, bool], Awaitable[None]] | None = None,
+                 on_reachable: Callable[[UserKey], Awaitable[None]] | None = None) -> None:
         self.clock = clock
-        self.on_unreachable = on_unreachable
+        self.on_unreachable = on_unreachable  # (person, reason, lasting)
+        self.on_reachable = on_reachable  # the first send that got through after a refusal
         self.adapters: dict[str, Outbound] = {}
+        self._refused: set[UserKey] = set()  # refused since their last delivered message
         self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
         self._chat_buckets: dict[UserKey, TokenBucket] = {}
         self._sweep_at = self.KEEP_BUCKETS
@@ -192,9 +202,10 @@ class Delivery:
                 overall.try_take()
             try:
                 await adapter.send(user, reply, None)
+                await self._reached(user)
                 return True
             except Unreachable as exc:
-                await self._unreachable(user, str(exc))
+                await self._unreachable(user, exc)
             except (RetryAfter, Transient) as exc:
                 log.info("countdown edit dropped for %s: %s", user, exc)
             return False
@@ -231,9 +242,10 @@ class Delivery:
         for attempt in range(1, self.MAX_TRIES + 1):
             try:
                 await adapter.send(user, reply, context)
+                await self._reached(user)
                 return True
             except Unreachable as exc:
-                await self._unreachable(user, str(exc))
+                await self._unreachable(user, exc)
                 return False
             except RetryAfter as exc:
                 log.info("platform asked to wait %.1f s before sending to %s", exc.seconds, user)
@@ -245,15 +257,30 @@ class Delivery:
         log.error("giving up on a message to %s after %d tries", user, self.MAX_TRIES)
         return False
 
-    async def _unreachable(self, user: UserKey, reason: str) -> None:
-        log.warning("cannot reach %s (%s); their reminders are turned off", user, reason)
+    async def _unreachable(self, user: UserKey, refusal: Unreachable) -> None:
+        log.warning("cannot reach %s (%s)", user, refusal)
+        self._refused.add(user)
         if self.on_unreachable is not None:
-            await self.on_unreachable(user, reason)
+            await self.on_unreachable(user, str(refusal), refusal.lasting)
+
+    async def _reached(self, user: UserKey) -> None:
+        """A send got through: if this person was refused before, say so once (a set look-up
+        on every other send)."""
+        if user in self._refused:
+            self._refused.discard(user)
+            if self.on_reachable is not None:
+                await self.on_reachable(user)
+
+    def refused_before(self, users: Iterable[UserKey]) -> None:
+        """People refused before a restart (from the store): their next delivered message is
+        reported too."""
+        self._refused.update(users)
 
     def forget(self, user: UserKey) -> None:
         """Drop per-person send state (after they delete their data); their lock goes by
         itself once nobody holds it."""
         self._chat_buckets.pop(user, None)
+        self._refused.discard(user)
 
 
 # -- per-person locks, dropped when idle ----------------------------------------------------

@@ -2,6 +2,8 @@
 is built, from the core's own routes and from each feature's declaration.
 
 Order of precedence, as the coach reads the table for each event:
+0. Verbs the person's state answers first (`StateRoute.first`): onboarding reads "remind me at
+   7:30am" as the answer to its time question, before the settings shortcut would.
 1. ANYWHERE verbs (export, delete, settings, snooze, ...): in every state, even mid-onboarding,
    each handler deciding for itself what it allows.
 2. SOCIAL verbs (hello, thanks, bye): a kind line, then the open question again.
@@ -11,7 +13,8 @@ Order of precedence, as the coach reads the table for each event:
 5. The state's own conversation (workout, pain question, morning check, settings, ...).
 A state says which verb tiers come before it (`StateRoute.opens`): a new person's first words
 let none through (they start onboarding), onboarding lets SOCIAL through (it answers help and
-start itself), a red flag up to AFTER_ONBOARDING.
+start itself), a red flag up to AFTER_ONBOARDING. A state with `reasks` asks its question again
+after an ANYWHERE verb that left the person in it (an export mid-onboarding).
 
 `describe()` prints the whole table (`python bot.py routes`). A verb or state claimed twice
 is an error at build time: nothing is installed by wrapping what was there before.
@@ -62,6 +65,8 @@ class StateRoute:
     answer: Handler
     prompt: Prompt
     opens: Tier | None = Tier.IN_PROGRAMME  # the last verb tier tried before this state
+    first: frozenset[str] = frozenset()  # verbs this state answers before any tier
+    reasks: bool = False  # its question again after an ANYWHERE verb that left it open
 
     def matches(self, state: str) -> bool:
         if self.match.endswith((":", "_")):
@@ -79,7 +84,7 @@ class Feature:
     holds_step_ups: Callable[[User], bool] | None = None  # next-morning rule
     on_start: Hook | None = None
     on_stop: Hook | None = None
-    on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None
+    on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None  # reminders off
 
 
 class Conversation(Protocol):
@@ -144,7 +149,8 @@ class RoutingTable:
                   f"{_name(route.handler)}"
         for owner, route in self.states:
             opens = route.opens.name.lower() if route.opens else "no verbs first"
-            yield f"state {route.match:<16} {opens:<17} {owner}: {_name(route.answer)}"
+            first = f" (answers first: {', '.join(sorted(route.first))})" if route.first else ""
+            yield f"state {route.match:<16} {opens:<17} {owner}: {_name(route.answer)}{first}"
 
 
 def verbs(tier: Tier, handlers: Mapping[str, Handler]) -> tuple[VerbRoute, ...]:

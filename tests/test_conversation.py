@@ -302,9 +302,11 @@ async def test_progress_offers_whats_next_for_the_exercise_nearest_its_step_up(
                               "comes after it."
 
 
-async def test_forged_picture_buttons_get_a_plain_answer_and_change_nothing(ana: Person, coach):
-    await ana.says("/start")
-    replies = await ana.sends_payload("how:side_plank.0")  # before onboarding: not offered
+async def test_forged_picture_buttons_get_a_plain_answer_and_change_nothing(ana: Person, coach,
+                                                                            adapter):
+    bob = Person(coach, adapter, "bob", "Bob")
+    await bob.says("/start")
+    replies = await bob.sends_payload("how:side_plank.0")  # before onboarding: not offered
     assert "question" in replies[-1].text or "Got it" in str(replies[-1].choices)
     await ana.onboards()
     for payload in ("how:side_plank.99", "how:side_plank.-1", "how:nothing.0", "how:",

@@ -508,7 +508,10 @@ async def test_slot_messages_are_edited_in_place(fake, tmp_path):
 
 # -- faults ------------------------------------------------------------------------------------
 
-async def test_closed_dms_turn_the_reminders_off_with_the_reason_logged(fake, tmp_path, caplog):
+async def test_closed_dms_are_logged_with_the_reason_and_kept_for_a_second_day(fake, tmp_path,
+                                                                              caplog):
+    """One refused DM is logged and remembered; the reminders stop only after a second day
+    (tests/test_discord_closed_dms.py plays the days)."""
     async with coach_on_discord(fake, tmp_path) as d:
         await d.onboards(ANA)
         user = d.coach.services.store.find_user(d.key(ANA))
@@ -518,10 +521,10 @@ async def test_closed_dms_turn_the_reminders_off_with_the_reason_logged(fake, tm
             delivered = await d.coach.services.delivery.send(d.key(ANA), Reply("Good morning!"))
         assert delivered is False
         user = d.coach.services.store.find_user(d.key(ANA))
-        assert user.reminders_on == 0
-        reason = d.coach.services.store.db["users"].get(user.id)["unreachable_reason"]
-        assert "50007" in reason
-        assert any("reminders are turned off" in r.getMessage() and "50007" in r.getMessage()
+        assert user.reminders_on == 1
+        [failure] = d.coach.services.store.db["delivery_failures"].rows
+        assert failure["user_id"] == user.id and "50007" in failure["reason"]
+        assert any("cannot reach" in r.getMessage() and "50007" in r.getMessage()
                    for r in caplog.records)
 
 

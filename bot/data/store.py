@@ -133,7 +133,18 @@ def _v4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    """Messages a platform refused to deliver for a reason that may pass (Discord's closed
+    DMs): one row per person and local day, so the coach can wait for a second day before it
+    switches their reminders off. Cleared when a message gets through again."""
+    db["delivery_failures"].create(
+        {"user_id": int, "day": str, "reason": str, "at": str},
+        pk=("user_id", "day"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)  # the newest schema this code can read and write
 USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
 
@@ -459,6 +470,28 @@ class Store:
     def answer_form_check(self, check_id: int, answer: str, now: datetime) -> None:
         self.db.conn.execute("update form_checks set answer = ?, answered_at = ? where id = ?",
                              (answer, now.isoformat(), check_id))
+
+    # -- delivery failures --------------------------------------------------------------------
+
+    def record_delivery_failure(self, user_id: int, day: str, reason: str,
+                                now: datetime) -> int:
+        """Keep one refused delivery per local day (the latest reason); returns on how many
+        separate days deliveries have failed since one last got through."""
+        self.db.conn.execute(
+            "insert or replace into delivery_failures (user_id, day, reason, at) "
+            "values (?, ?, ?, ?)", (user_id, day, reason[:200], now.isoformat()))
+        row = self.db.conn.execute("select count(*) from delivery_failures where user_id = ?",
+                                   (user_id,)).fetchone()
+        return int(row[0])
+
+    def clear_delivery_failures(self, user_id: int) -> None:
+        self.db.conn.execute("delete from delivery_failures where user_id = ?", (user_id,))
+
+    def users_with_delivery_failures(self) -> list[UserKey]:
+        rows = self.db.conn.execute(
+            "select distinct u.platform, u.platform_id from delivery_failures f "
+            "join users u on u.id = f.user_id")
+        return [UserKey(platform, platform_id) for platform, platform_id in rows]
 
     # -- export -------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import json
 from datetime import date
 from typing import Any
 
-from bot import localtime
+from bot import localtime, understanding
 from bot.content import Question
 from bot.intents import Intent, button, pain_buttons
 from bot.workout.pain import clinician_advice, vague
@@ -52,8 +52,11 @@ class Onboarding:
     def question(self, user: User) -> list[Reply]:
         """Repeat the current question (after an unknown answer or on return)."""
         state = user.state
-        if state in ("new", INTRO):
+        if state == "new":
             return self.begin(user)
+        if state == INTRO:  # the whole introduction was shown once: now only its gist
+            return [Reply(self.texts("first_words.intro_question"), self._buttons(
+                INTRO, [("understood", "ok")]))]
         if state.startswith(SCREEN_PREFIX):
             index, sure = _screen_step(state)
             return self._confirm(user, index) if sure else self._ask_screen(user, index)
@@ -256,15 +259,22 @@ class Onboarding:
         return [Reply(self.texts(f"onboarding.ham_{intent.arg}"))] + self.question(user)
 
     def _remind_time(self, user: User, intent: Intent) -> list[Reply] | None:
-        if intent.verb == "rt" and intent.arg == "none" or intent.verb == "no":
+        if intent.verb == "rt" and intent.arg == "none" or intent.verb == "no" or \
+                intent.verb == "settings" and intent.arg == "reminders off":
             self.services.store.update_user(user.id, reminders_on=0, reminder_time=None)
             return [Reply(self.texts("onboarding.no_reminders"))] + self._finish(user)
         text = intent.arg if intent.verb in ("rt", "text") else intent.raw
         if intent.verb == "rt" and len(text) == 4:
             text = f"{text[:2]}:{text[2:]}"
+        if intent.verb == "settings":  # "remind me at 7:30am", read as "time 07:30"
+            text = intent.arg.removeprefix("time ") if intent.arg.startswith("time ") else ""
         at = localtime.parse_time_of_day(text) if text else None
+        if at is None and intent.verb == "text":  # "7:30 please"
+            found = understanding.find_time(intent.raw)
+            at = localtime.parse_time_of_day(found) if found else None
         if at is None:
-            if intent.verb in ("text", "number", "rt"):
+            if intent.verb in ("text", "number", "number_invalid", "rt") or \
+                    intent.verb == "settings" and text:  # "remind me at 7": am or pm?
                 return [Reply(self.texts("onboarding.remind_time_again"))] + self.question(user)
             return None
         self.services.store.update_user(user.id, reminder_time=at.strftime("%H:%M"))
@@ -272,9 +282,12 @@ class Onboarding:
         return self.question(user)
 
     def _remind_zone(self, user: User, intent: Intent) -> list[Reply] | None:
-        if intent.verb not in ("text", "unknown"):
+        if intent.verb == "settings" and intent.arg.startswith("zone "):  # "I'm in Berlin"
+            zone = localtime.parse_timezone(intent.arg.removeprefix("zone "))
+        elif intent.verb in ("text", "unknown"):  # "Berlin", "berlin please"
+            zone = localtime.parse_timezone(intent.raw) or understanding.find_place(intent.raw)
+        else:
             return None
-        zone = localtime.parse_timezone(intent.raw)
         if zone is None:
             return [Reply(self.texts("onboarding.remind_zone_again"))]
         self.services.store.update_user(user.id, timezone=zone, reminders_on=1)

@@ -1430,23 +1430,32 @@ class FakeDiscord:
                 return web.Response(status=404, text="not found")
             return web.Response(body=f.data, content_type=f.content_type or "application/octet-stream")
         body, files = await self._read_body(request)
+        status, data, headers = await self.answer(request.method, path, dict(request.query), body,
+                                                  files, request.headers.get("Authorization"))
+        return self._json(status, data, headers)
+
+    async def answer(self, http_method: str, path: str, query: dict, body: Any, files: list,
+                     authorization: Optional[str]) -> tuple[int, Any, Optional[dict]]:
+        """One REST request, already read: recorded as a Call and answered as (status, JSON
+        body, extra headers). The HTTP server uses it, and so can an in-process transport
+        (tests that feed thousands of updates without a socket)."""
         rel = path[len(API_PREFIX):] if path.startswith(API_PREFIX + "/") else path
-        call = Call(request.method, rel, dict(request.query), body, files, time.monotonic())
+        call = Call(http_method, rel, query, body, files, time.monotonic())
         self.calls.append(call)
         headers = None
         try:
             if not path.startswith(API_PREFIX + "/"):
                 raise LookupError
-            fault = self._match_fault(request.method, rel)
+            fault = self._match_fault(http_method, rel)
             if fault is not None:
                 raise fault
             for method, rx, handler, auth in self._routes:
-                if method != request.method:
+                if method != http_method:
                     continue
                 m = rx.fullmatch(rel)
                 if m is None:
                     continue
-                if auth and request.headers.get("Authorization") != f"Bot {self.token}":
+                if auth and authorization != f"Bot {self.token}":
                     raise _Reject(401, 0, "401: Unauthorized")
                 status, data = await handler(call, **m.groupdict())
                 break
@@ -1464,7 +1473,7 @@ class FakeDiscord:
         call.status = status
         call.response = data
         self._notify()
-        return self._json(status, data, headers)
+        return status, data, headers
 
     # ------------------------------------------------------------------ REST: basics
 

@@ -1005,18 +1005,35 @@ class FakeTelegram:
         except Exception as exc:  # malformed body
             params, status = {}, 400
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
+            page = False
+            self.calls.append(Call(method, params, arrived, status, body, request.method))
+            self._notify()
         else:
-            status, body = await self._dispatch(method, params)
-        page = body.pop("page", False)
-        body = _clean(body)  # record exactly what goes over the wire (or the page's gist)
-        self.calls.append(Call(method, params, arrived, status, body, request.method))
-        self._notify()
+            status, body, page = await self.answer(method, params, request.method, arrived)
         if page:
             return web.Response(status=status, content_type="text/html", text=(
                 f"<html><head><title>{status} {body['description']}</title></head><body>"
                 f"<h1>{body['description']}</h1><p>{request.method} {request.path}</p>"
                 "</body></html>"))
         return self._json(status, body)
+
+    async def answer(self, method: str, params: dict, http_method: str = "POST",
+                     arrived: float | None = None) -> tuple[int, dict, bool]:
+        """One Bot API call, its parameters already decoded: recorded as a Call and answered as
+        (status, JSON body, whether to send it as an HTML error page). The HTTP server uses
+        it, and so can an in-process transport (tests that feed thousands of updates)."""
+        arrived = time.monotonic() if arrived is None else arrived
+        status, body = await self._dispatch(self._canonical(method), params)
+        page = body.pop("page", False)
+        body = _clean(body)  # record exactly what goes over the wire (or the page's gist)
+        self.calls.append(Call(self._canonical(method), params, arrived, status, body,
+                               http_method))
+        self._notify()
+        return status, body, page
+
+    def decode(self, name: str, value: Any) -> Any:
+        """A form field as the server reads it (numbers, JSON objects, plain strings)."""
+        return self._decode(name, value) if isinstance(value, str) else value
 
     async def _dispatch(self, method: str, params: dict) -> tuple[int, dict]:
         handler = self._handlers.get(method)
