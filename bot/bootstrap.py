@@ -16,6 +16,7 @@ from bot.data.mydata import MyData
 from bot.data.clock_start import scaled_clock
 from bot.data.store import Store
 from bot.delivery import Delivery
+from bot.player.coach_backend import CoachBackend
 from bot.progress import summary
 from bot.reminders.config import ReminderConfig
 from bot.reminders.service import Reminders
@@ -33,6 +34,7 @@ class App:
     services: Services
     reminders: Reminders
     mydata: MyData
+    player: CoachBackend  # offered only once the player's server is up (bot/player/service.py)
 
 
 def build_app(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_DIR,
@@ -51,9 +53,10 @@ def build_app(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTE
                           weekly=lambda user: summary.weekly_summary_async(services, user,
                                                                            clock.now()))
     mydata = MyData(services, coach)
-    coach.use(reminders.feature(), mydata.feature())
+    player = CoachBackend(services, coach)
+    coach.use(reminders.feature(), mydata.feature(), player.feature())
     delivery.on_unreachable = coach.unreachable
-    return App(coach, services, reminders, mydata)
+    return App(coach, services, reminders, mydata, player)
 
 
 def build(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_DIR,

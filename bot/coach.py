@@ -334,11 +334,21 @@ class Coach:
         position = Position()
         workout_id = self.services.store.start_workout(user.id, self.services.clock.now(), before,
                                                 asdict(position))
-        self.services.store.set_state(user.id, WORKOUT)
-        self._begin_session(user, workout_id, position)
         plan = todays_plan(self.services, user)
-        return [Reply(self.texts("workout.start", count=len(plan),
-                             minutes=estimated_minutes(self.services, plan)))]
+        opening = [Reply(self.texts("workout.start", count=len(plan),
+                                    minutes=estimated_minutes(self.services, plan)))]
+        offered = self.table.offer_player(user, workout_id, opening)  # the page, where there is one
+        if offered is not None:
+            return offered
+        self.run_in_chat(user, workout_id, position)
+        return opening
+
+    def run_in_chat(self, user: User, workout_id: int, position: Position) -> None:
+        """Guide an open workout here in the chat from `position` (at the start, or when the
+        person leaves the player page); `handle` starts its timer once the replies are out."""
+        self.services.store.set_state(user.id, WORKOUT)
+        user.state = WORKOUT
+        self._begin_session(user, workout_id, position)
 
     def _begin_session(self, user: User, workout_id: int, position: Position) -> None:
         """Create the running workout; `handle` starts its timer once the replies are out."""
@@ -376,15 +386,20 @@ class Coach:
         async with self._lock(user.key):
             if self._workouts.get(user.key) is session:
                 del self._workouts[user.key]
-            if self.services.store.find_user(user.key) is None:
-                return  # the person deleted their data meanwhile
-            status = "stopped" if outcome == STOPPED else "done"
-            self.services.store.set_workout_status(session.workout_id, status, self.services.clock.now())
-            self.services.store.set_state(user.id, PAIN_AFTER)
-            key = "workout.stopped" if outcome == STOPPED else "workout.finished"
-            await self.services.delivery.send(user.key, Reply(self.texts(key)))
-            await self.services.delivery.send(user.key, Reply(self.texts("pain.ask_after"),
-                                                       pain_buttons("after")))
+            await self.workout_ended(user, session.workout_id, outcome)
+
+    async def workout_ended(self, user: User, workout_id: int, outcome: str) -> None:
+        """A workout ended, in the chat or on the player page (the caller holds the person's
+        lock): keep its status and ask about pain, in the chat."""
+        if self.services.store.find_user(user.key) is None:
+            return  # the person deleted their data meanwhile
+        status = "stopped" if outcome == STOPPED else "done"
+        self.services.store.set_workout_status(workout_id, status, self.services.clock.now())
+        self.services.store.set_state(user.id, PAIN_AFTER)
+        key = "workout.stopped" if outcome == STOPPED else "workout.finished"
+        await self.services.delivery.send(user.key, Reply(self.texts(key)))
+        await self.services.delivery.send(user.key, Reply(self.texts("pain.ask_after"),
+                                                   pain_buttons("after")))
 
     # -- after a workout ----------------------------------------------------------------------
 

@@ -14,6 +14,9 @@ SCREEN_PREFIX = "screen:"
 RED_FLAG_PREFIX = "redflag:"
 # Between workouts, and around one.
 READY, WORKOUT, PAIN_AFTER, INTERRUPTED = "ready", "workout", "pain_after", "interrupted"
+# A workout open for the player page (bot/player/): the chat's timer is not running, either
+# because the person has the choice of page or chat in front of them or because the page runs it.
+PLAYER = "player"
 # The next-morning pain question a reminder asks.
 MORNING = "morning"
 # The settings conversation: every step starts with the prefix.

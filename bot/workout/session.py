@@ -60,6 +60,19 @@ def estimated_minutes(services: Services, plan: list[tuple[Exercise, Stage]]) ->
     return max(1, round(seconds / 60))
 
 
+def keep_outcome(services: Services, workout_id: int, position: Position, exercise: Exercise,
+                 stage: Stage, result: str) -> None:
+    """Keep a finished (DONE) or skipped (SKIPPED) exercise, then move the saved position on,
+    so nothing counts twice. The chat's timer and the player page both record through here."""
+    stage_index = exercise.stages.index(stage)
+    services.store.record_exercise(workout_id, exercise.id, stage_index, result,
+                                   services.clock.now())
+    (position.done if result == DONE else position.skipped).append(exercise.id)
+    position.exercise += 1
+    position.phase = 0
+    services.store.save_position(workout_id, asdict(position))
+
+
 class WorkoutSession:
     """One running workout for one person; the coach forwards their controls to it."""
 
@@ -140,21 +153,11 @@ class WorkoutSession:
         return result
 
     async def _record(self, exercise: Exercise, stage: Stage, result: str) -> None:
-        """Keep the outcome, then move the saved position on, so nothing counts twice."""
-        now = self.services.clock.now()
-        stage_index = exercise.stages.index(stage)
-        if result == DONE:
-            self.services.store.record_exercise(self.workout_id, exercise.id, stage_index, "done", now)
-            self.position.done.append(exercise.id)
-            await self._say(Reply(self.texts("workout.exercise_done", name=exercise.name)))
-        elif result == SKIPPED:
-            self.services.store.record_exercise(self.workout_id, exercise.id, stage_index, "skipped", now)
-            self.position.skipped.append(exercise.id)
-            await self._say(Reply(self.texts("workout.exercise_skipped", name=exercise.name)))
+        """Keep the outcome and move the saved position on, then say so."""
         if result in (DONE, SKIPPED):
-            self.position.exercise += 1
-            self.position.phase = 0
-            self.services.store.save_position(self.workout_id, asdict(self.position))
+            keep_outcome(self.services, self.workout_id, self.position, exercise, stage, result)
+            key = "workout.exercise_done" if result == DONE else "workout.exercise_skipped"
+            await self._say(Reply(self.texts(key, name=exercise.name)))
 
     async def _on_phase(self, exercise: Exercise, stage: Stage, index: int, phase: Phase,
                         planned: float) -> None:
