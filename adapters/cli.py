@@ -19,13 +19,16 @@ from types import ModuleType
 
 from dotenv import load_dotenv
 
+from adapters import _plumbing
 from adapters import platforms as platform_list
-from bot.bootstrap import CONTENT_DIR, build
+from bot.bootstrap import CONTENT_DIR, App, build_app
 from bot.coach import Coach
 from bot.data import backup, dbfile, stats
 from bot.data.dbfile import DatabaseFileError
 from bot.data.store import SCHEMA_VERSION
 from bot.errors import ConfigError, ContentError
+from bot.player.service import PlayerService
+from bot.player.settings import PlayerSettings, link_secret
 
 DEFAULT_DB = "backcoach.db"
 log = logging.getLogger("backcoach")
@@ -84,10 +87,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
     """The chosen command on a database this process may use."""
     try:
-        coach = build(args.db, args.time_scale, args.content)
+        app = build_app(args.db, args.time_scale, args.content)
     except ContentError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
+    coach = app.coach
     if args.command == "export":
         return export(coach)
     if args.command == "stats":
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
         chosen = [m for m in platforms.values() if getattr(m, "TOKEN_ENV", None)
                   and os.environ.get(m.TOKEN_ENV)] or [platforms["console"]]
     try:
-        return asyncio.run(serve(coach, chosen, args))
+        return asyncio.run(serve(app, chosen, args))
     except KeyboardInterrupt:
         return 0
     except ConfigError as exc:
@@ -136,9 +140,10 @@ def export(coach: Coach) -> int:
     return 0
 
 
-async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespace) -> int:
+async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace) -> int:
     """Start the chosen adapters on one loop with one coach and one DB; run until they finish
     (the terminal at end of input) or the process is asked to stop."""
+    coach = app.coach
     adapters = [module.create(coach, args) for module in modules]
     for adapter in adapters:
         coach.register(adapter)
@@ -147,9 +152,11 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    player: PlayerService | None = None
     try:
         for adapter in adapters:  # one that cannot start stops the others in `finally`
             await adapter.start()
+        player = await start_player(app, adapters, args.db)
         await coach.start()
         finished = [asyncio.create_task(a.finished()) for a in adapters]
         waiter = asyncio.create_task(stop.wait())
@@ -163,6 +170,34 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
         for adapter in adapters:
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if player is not None:
+            await player.stop()
         await coach.shutdown()
         coach.close()
     return 1 if failed else 0  # stopped by an error: say so to whoever started the process
+
+
+async def start_player(app: App, adapters: list, database: str | Path,
+                       env: dict[str, str] | None = None) -> PlayerService | None:
+    """Serve the workout player when an adapter offers it (BACKCOACH_PUBLIC_URL for Telegram
+    and Discord, `console --player`); None, and the chat guides every workout, otherwise."""
+    env = dict(os.environ) if env is None else env
+    settings = PlayerSettings.from_env(env)
+    entrances = [entrance for adapter in adapters
+                 if (entrance := _entrance(adapter, settings)) is not None]
+    if not entrances:
+        return None
+    secret = link_secret(env, database)
+    _plumbing.protect(secret.decode(errors="replace"), "<player-secret>",
+                      ("bot", "adapters", "aiohttp", "backcoach"))
+    player = PlayerService(app.player, app.services.texts, settings)
+    await player.start(entrances, secret)
+    for adapter in adapters:  # the terminal waits for the page after opening it
+        if hasattr(adapter, "follow_page"):
+            adapter.follow_page = app.player.until_off_the_page
+    return player
+
+
+def _entrance(adapter: object, settings: PlayerSettings):
+    offer = getattr(adapter, "player_entrance", None)
+    return offer(settings) if offer is not None else None
