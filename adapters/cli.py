@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -144,6 +145,7 @@ async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace) -
     """Start the chosen adapters on one loop with one coach and one DB; run until they finish
     (the terminal at end of input) or the process is asked to stop."""
     coach = app.coach
+    player_settings = PlayerSettings.from_env(os.environ)  # a wrong one stops us before any start
     adapters = [module.create(coach, args) for module in modules]
     for adapter in adapters:
         coach.register(adapter)
@@ -156,7 +158,8 @@ async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace) -
     try:
         for adapter in adapters:  # one that cannot start stops the others in `finally`
             await adapter.start()
-        player = await start_player(app, adapters, args.db)
+        player = await start_player(app, adapters, player_settings,
+                                    lambda: link_secret(os.environ, args.db))
         await coach.start()
         finished = [asyncio.create_task(a.finished()) for a in adapters]
         waiter = asyncio.create_task(stop.wait())
@@ -177,17 +180,16 @@ async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace) -
     return 1 if failed else 0  # stopped by an error: say so to whoever started the process
 
 
-async def start_player(app: App, adapters: list, database: str | Path,
-                       env: dict[str, str] | None = None) -> PlayerService | None:
+async def start_player(app: App, adapters: list, settings: PlayerSettings,
+                       secret_for_links: Callable[[], bytes]) -> PlayerService | None:
     """Serve the workout player when an adapter offers it (BACKCOACH_PUBLIC_URL for Telegram
-    and Discord, `console --player`); None, and the chat guides every workout, otherwise."""
-    env = dict(os.environ) if env is None else env
-    settings = PlayerSettings.from_env(env)
+    and Discord, `console --player`); None, and the chat guides every workout, otherwise. The
+    key for links is read (or made) only then."""
     entrances = [entrance for adapter in adapters
                  if (entrance := _entrance(adapter, settings)) is not None]
     if not entrances:
         return None
-    secret = link_secret(env, database)
+    secret = secret_for_links()
     _plumbing.protect(secret.decode(errors="replace"), "<player-secret>",
                       ("bot", "adapters", "aiohttp", "backcoach"))
     player = PlayerService(app.player, app.services.texts, settings)

@@ -12,6 +12,7 @@ from adapters.cli import start_player
 from bot.bootstrap import App, build, build_app
 from bot.coach import Coach
 from bot.player.service import PlayerService
+from bot.player.settings import PlayerSettings, link_secret
 
 STEP = 10.0  # generous bound on starting or stopping an adapter
 
@@ -53,7 +54,8 @@ async def _serving(coach: Coach, make_adapters: Callable[[Coach], list[Any]], ap
                 await asyncio.wait_for(start(), STEP)
         if app is not None and player_setup is not None:
             env, database = player_setup
-            player = await start_player(app, adapters, database, env)
+            player = await start_player(app, adapters, PlayerSettings.from_env(env),
+                                        lambda: link_secret(env, database))
         await coach.start()
         yield adapters, player
     finally:

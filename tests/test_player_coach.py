@@ -6,7 +6,6 @@ tests/test_player_browser.py and tests/test_player_console.py run the page itsel
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ import pytest
 from player_world import SECRET, Page, token_for
 
 from bot.bootstrap import App, build_app
-from bot.events import UserKey
+from bot.errors import ConfigError
 from bot.player.auth import TOKEN_PATTERN
 from bot.player.service import PlayerService
-from bot.player.settings import Entrance, PlayerSettings
+from bot.player.settings import Entrance, PlayerSettings, link_secret
 from bot.replies import Choice, Reply
 from bot.states import PLAYER, WORKOUT
 from chat import Person, RecordingAdapter
@@ -341,3 +340,41 @@ async def test_a_restart_keeps_the_pages_workout(tmp_path, player_after_restart:
                 await player.stop()
             await again.coach.shutdown()
             again.coach.close()
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("env, problem", [
+    ({"BACKCOACH_PUBLIC_URL": "http://coach.example.org"}, "BACKCOACH_PUBLIC_URL must be an https"),
+    ({"BACKCOACH_PUBLIC_URL": "https://"}, "BACKCOACH_PUBLIC_URL must be an https"),
+    ({"BACKCOACH_PLAYER_PORT": "eighty"}, "BACKCOACH_PLAYER_PORT must be a port number"),
+    ({"BACKCOACH_PLAYER_PORT": "70000"}, "BACKCOACH_PLAYER_PORT must be a port number"),
+    ({"BACKCOACH_PLAYER_SECRET": "too-short"}, "at least 16 bytes"),
+])
+def test_a_setting_that_cannot_work_is_named_at_start_up(env, problem):
+    with pytest.raises(ConfigError, match=problem):
+        PlayerSettings.from_env(env)
+
+
+def test_the_player_listens_on_loopback_unless_told_otherwise():
+    assert PlayerSettings.from_env({}) == PlayerSettings(None, "127.0.0.1", None)
+    public = PlayerSettings.from_env({"BACKCOACH_PUBLIC_URL": "https://coach.example.org/"})
+    assert public.public_page == "https://coach.example.org/player/"
+    assert public.port_for([Entrance("telegram", public.public_page, False)]) == 8088
+    assert public.port_for([Entrance("console", None, True)]) == 0  # the terminal: a free port
+    assert PlayerSettings.from_env({"BACKCOACH_PLAYER_HOST": "0.0.0.0",
+                                    "BACKCOACH_PLAYER_PORT": "9000"}).port == 9000
+
+
+def test_the_key_for_links_is_configured_or_made_once_and_kept_private(tmp_path):
+    database = tmp_path / "coach.db"
+    configured = link_secret({"BACKCOACH_PLAYER_SECRET": "sixteen-bytes-or-more"}, database)
+    assert configured == b"sixteen-bytes-or-more"
+    assert not (tmp_path / "coach.db.player-secret").exists()
+    made = link_secret({}, database)
+    kept = tmp_path / "coach.db.player-secret"
+    assert len(made) >= 32 and kept.stat().st_mode & 0o777 == 0o600
+    assert link_secret({}, database) == made  # the same after a restart: links keep working
+    kept.write_text("short\n")
+    with pytest.raises(ConfigError, match="too short a key"):
+        link_secret({}, database)

@@ -68,6 +68,8 @@ class PlayerSettings:
             if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
                 raise ConfigError(f"{PORT_ENV} must be a port number (0-65535)")
             port = int(port_text)
+        if env.get(SECRET_ENV) and len(env[SECRET_ENV].encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"{SECRET_ENV} must be at least {MIN_SECRET_BYTES} bytes long")
         return cls(public, env.get(HOST_ENV, "").strip() or "127.0.0.1", port)
 
     @property
