@@ -264,6 +264,18 @@ async def test_what_ana_says_in_the_chat_while_the_page_runs_her_workout(world):
     assert world.record(ana)[0]["status"] == "stopped"
 
 
+async def test_the_page_carries_on_while_the_chat_asks_delete_my_data(world):
+    ana = world.person("ana", "Ana")
+    page = await opens_the_player(world, ana)
+    assert (await ana.says("delete my data"))[-1].text == world.texts("delete.confirm")
+    assert await page.reports(0) == (200, {"recorded": True, "outcome": "done"})
+    assert (await ana.says("no"))[0].text == world.texts("delete.kept")
+    assert world.state(ana) == PLAYER
+    await page.does_the_rest()
+    await ana.waits_for("How is your back now")
+    assert len(world.record(ana)[0]["exercises"]) == 7
+
+
 # -- who may reach which workout ---------------------------------------------------------------
 
 async def test_one_persons_link_never_reaches_anothers_workout(world):

@@ -35,7 +35,7 @@ from bot.player.settings import LINK_LIFETIME_S
 from bot.replies import Choice, Reply
 from bot.routing import Feature, StateRoute, Tier, verbs
 from bot.services import Services
-from bot.states import INTERRUPTED, PLAYER, READY, WORKOUT
+from bot.states import INTERRUPTED, PLAYER, READY, WORKOUT, underneath
 from bot.workout.pain import clinician_advice
 from bot.workout.session import Position, estimated_minutes, keep_outcome, todays_plan
 from bot.workout.timers import DONE, SKIPPED, STOPPED
@@ -106,14 +106,14 @@ class CoachBackend:
                 return None
             if user.state in TAKEN_OVER_FROM:
                 self._take_over(user, row)
-            elif user.state != PLAYER:
+            elif underneath(user.state) != PLAYER:
                 return None
             return self._plan(user, row["id"])
 
     async def plan_for(self, person: UserKey) -> PlanDTO | None:
         async with self.chat.lock(person):
             user, row = self._open_workout(person)
-            if user is None or row is None or user.state not in (PLAYER, WORKOUT):
+            if user is None or row is None or underneath(user.state) not in (PLAYER, WORKOUT):
                 return None
             if user.state == WORKOUT:
                 raise PageRefused("in_chat")
@@ -261,7 +261,8 @@ class CoachBackend:
     def _page_workout(self, person: UserKey, workout_id: int) -> tuple[User, dict]:
         """The person and the workout the page runs; PageRefused when it is not this page's."""
         user, row = self._open_workout(person)
-        if user is None or row is None or user.state not in (PLAYER, WORKOUT):
+        # Under an open "delete my data?" question the page carries on: nothing it sends is lost.
+        if user is None or row is None or underneath(user.state) not in (PLAYER, WORKOUT):
             raise PageRefused("no_workout")
         if user.state == WORKOUT:
             raise PageRefused("in_chat")
