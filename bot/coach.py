@@ -17,7 +17,8 @@ from bot.intents import Intent, button, parse
 from bot.routing import Feature, RoutingTable, StateRoute, Tier, verbs
 from bot.intents import pain_buttons
 from bot.onboarding.flow import Onboarding
-from bot.states import INTERRUPTED, NEW, PAIN_AFTER, READY, RED_FLAG_PREFIX, WORKOUT, tag_for
+from bot.states import (INTERRUPTED, NEW, PAIN_AFTER, PLAYER, READY, RED_FLAG_PREFIX, WORKOUT,
+                        tag_for)
 from bot.workout.pain import clinician_advice
 from bot.workout.progression import Session, after_workout
 from bot.replies import Choice, Reply
@@ -303,7 +304,7 @@ class Coach:
 
     async def _rescreen(self, user: User, intent: Intent) -> list[Reply]:
         """Not while a workout runs or waits for its pain answer: that answer would be lost."""
-        if user.state in (WORKOUT, PAIN_AFTER, INTERRUPTED):
+        if user.state in (WORKOUT, PLAYER, PAIN_AFTER, INTERRUPTED):
             return [Reply(self.texts("menu.not_now", hint=self.texts("hints.rescreen_later")))] + \
                 self.prompt(user)
         return self.onboarding.restart_screen(user)

@@ -253,6 +253,8 @@ async def test_what_ana_says_in_the_chat_while_the_page_runs_her_workout(world):
         assert reply.text == world.texts("player_offer.on_page"), words
         assert [c.label for c in reply.choices] == ["Open the player", "Guide me here in chat"]
     assert (await ana.says("pain 4"))[0].text == world.texts("pain.noted_any", score=4)
+    rescreen = await ana.says("rescreen")  # not now: the workout's answers would be lost
+    assert rescreen[0].text.startswith("That's not something I can do right now")
     assert world.state(ana) == PLAYER
 
     await ana.says("stop")  # ends it from the chat, as "stop" ends a chat workout
