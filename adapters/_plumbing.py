@@ -34,6 +34,7 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.masks: dict[str, str] = {}  # secret (lower case) -> what is logged instead
         self._pattern: re.Pattern[str] | None = None
+        self.shapes: dict[str, tuple[re.Pattern[str], str]] = {}  # secrets known by their form
 
     def add(self, secret: str, mask: str) -> None:
         for form in {secret, quote(secret, safe="")}:
@@ -41,13 +42,19 @@ class RedactSecrets(logging.Filter):
         longest_first = sorted(self.masks, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, longest_first)), re.IGNORECASE)
 
+    def add_shape(self, pattern: str, mask: str) -> None:
+        """Mask every text of this form (one token per person: they cannot be listed)."""
+        self.shapes[pattern] = (re.compile(pattern), mask)
+
     def redact(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda found: self.masks[found.group().lower()], text)
+        if self._pattern is not None:
+            text = self._pattern.sub(lambda found: self.masks[found.group().lower()], text)
+        for shape, mask in self.shapes.values():
+            text = shape.sub(mask, text)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.masks:
+        if not self.masks and not self.shapes:
             return True
         try:
             message = record.getMessage()
@@ -75,12 +82,23 @@ def protect(secret: str, mask: str, loggers: Sequence[str]) -> None:
     if not secret:
         return
     _redactor.add(secret, mask)
+    _install(loggers)
+
+
+def _install(loggers: Sequence[str]) -> None:
+    """The one filter on the root logger's handlers and on these loggers and those below."""
     for handler in logging.getLogger().handlers:
         handler.addFilter(_redactor)  # once: addFilter skips a filter already there
     prefixes = tuple(loggers)
     names = [name for name in logging.root.manager.loggerDict if name.startswith(prefixes)]
     for name in {*names, *prefixes}:
         logging.getLogger(name).addFilter(_redactor)
+
+
+def protect_pattern(pattern: str, mask: str, loggers: Sequence[str]) -> None:
+    """As `protect`, for secrets known by their form (a regular expression), not by value."""
+    _redactor.add_shape(pattern, mask)
+    _install(loggers)
 
 
 def redact(text: str) -> str:

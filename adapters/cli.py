@@ -14,14 +14,16 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 from dotenv import load_dotenv
 
+from adapters import _plumbing
 from adapters import platforms as platform_list
 from adapters.supervisor import Backoff, Supervised
-from bot.bootstrap import CONTENT_DIR, build, pictures_folder
+from bot.bootstrap import CONTENT_DIR, App, build_app, pictures_folder
 from bot.coach import Coach
 from bot.content import load_programme
 from bot.data import backup, dbfile, stats
@@ -29,6 +31,8 @@ from bot.data.dbfile import DatabaseFileError
 from bot.data.store import SCHEMA_VERSION
 from bot.errors import ConfigError, ContentError
 from bot.pictures import Pictures, load_poses
+from bot.player.service import PlayerService
+from bot.player.settings import PlayerSettings, link_secret
 
 DEFAULT_DB = "backcoach.db"
 log = logging.getLogger("backcoach")
@@ -95,10 +99,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
     """The chosen command on a database this process may use."""
     try:
-        coach = build(args.db, args.time_scale, args.content, pictures_dir=args.pictures)
+        app = build_app(args.db, args.time_scale, args.content, pictures_dir=args.pictures)
     except ContentError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
+    coach = app.coach
     if args.command == "export":
         return export(coach)
     if args.command == "stats":
@@ -112,7 +117,7 @@ def run(args: argparse.Namespace, platforms: dict[str, ModuleType]) -> int:
         chosen = [m for m in platforms.values() if getattr(m, "TOKEN_ENV", None)
                   and os.environ.get(m.TOKEN_ENV)] or [platforms["console"]]
     try:
-        return asyncio.run(serve(coach, chosen, args))
+        return asyncio.run(serve(app, chosen, args))
     except KeyboardInterrupt:
         return 0
     except ConfigError as exc:
@@ -164,12 +169,16 @@ def export(coach: Coach) -> int:
     return 0
 
 
-async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespace,
+async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace,
                 backoff: Backoff = Backoff()) -> int:
-    """Start the chosen adapters on one loop with one coach and one DB; run until one finishes
-    by design (the terminal at end of input), the process is asked to stop, or every platform
-    has failed for good (adapters/supervisor.py starts a failing one again meanwhile, while
-    the others keep running). Returns the exit code: 1 when it stopped because of errors."""
+    """Start the chosen adapters on one loop with one coach and one DB, and the workout player
+    where an adapter offers it; run until one finishes by design (the terminal at end of
+    input), the process is asked to stop, or every platform has failed for good
+    (adapters/supervisor.py starts a failing one again meanwhile, while the others keep
+    running). Returns the exit code: 1 when it stopped because of errors."""
+    coach = app.coach
+    player_settings = PlayerSettings.from_env(os.environ)  # a wrong one stops us before any start
+
     def fresh(module: ModuleType):
         adapter = module.create(coach, args)
         coach.register(adapter)
@@ -183,9 +192,12 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     runs: list[asyncio.Task[bool]] = []
+    player: PlayerService | None = None
     try:
         for platform in platforms:  # one that cannot start stops the others in `finally`
             await platform.adapter.start()
+        player = await start_player(app, [platform.adapter for platform in platforms],
+                                    player_settings, lambda: link_secret(os.environ, args.db))
         await coach.start()
         runs = [asyncio.create_task(platform.run(), name=f"platform-{platform.name}")
                 for platform in platforms]
@@ -196,6 +208,8 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
         await asyncio.gather(*runs, return_exceptions=True)
         for platform in platforms:
             await platform.stop()
+        if player is not None:
+            await player.stop()
         await coach.shutdown()
         coach.close()
     if failed:
@@ -220,3 +234,28 @@ async def _until_done(runs: list[asyncio.Task[bool]], stop: asyncio.Event) -> bo
         return True
     finally:
         waiter.cancel()
+
+
+async def start_player(app: App, adapters: list, settings: PlayerSettings,
+                       secret_for_links: Callable[[], bytes]) -> PlayerService | None:
+    """Serve the workout player when an adapter offers it (BACKCOACH_PUBLIC_URL for Telegram
+    and Discord, `console --player`); None, and the chat guides every workout, otherwise. The
+    key for links is read (or made) only then."""
+    entrances = [entrance for adapter in adapters
+                 if (entrance := _entrance(adapter, settings)) is not None]
+    if not entrances:
+        return None
+    secret = secret_for_links()
+    _plumbing.protect(secret.decode(errors="replace"), "<player-secret>",
+                      ("bot", "adapters", "aiohttp", "backcoach"))
+    player = PlayerService(app.player, app.services.texts, settings)
+    await player.start(entrances, secret)
+    for adapter in adapters:  # the terminal waits for the page after opening it
+        if hasattr(adapter, "follow_page"):
+            adapter.follow_page = app.player.until_off_the_page
+    return player
+
+
+def _entrance(adapter: object, settings: PlayerSettings):
+    offer = getattr(adapter, "player_entrance", None)
+    return offer(settings) if offer is not None else None

@@ -7,17 +7,27 @@ show. When input is piped, the next line
 is read only once the coach waits for the person, so a script plays like a patient user (each
 line is echoed after the prompt, so the output reads as a conversation). `quit`, `exit` or the
 end of input (Ctrl-D) end the session; a running workout is kept for the next start.
+
+`console --player` serves the workout player on this machine: a link choice ("Open the player")
+shows its URL on a line of its own, and choosing it prints the URL again and opens it in the
+default browser where there is one (not with --no-browser). The terminal then waits for the
+page: with piped input the next line is read once the page has ended the workout (or handed it
+back to the chat), and the pain question comes here as after any workout.
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import webbrowser
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
 from bot.coach import Coach
 from bot.delivery import SendBudget
 from bot.events import Picked, Text, UserKey
+from bot.player.settings import Entrance, PlayerSettings
 from bot.replies import Choice, Reply
 
 NAME = PLATFORM = "console"
@@ -31,7 +41,8 @@ class ConsoleAdapter:
     budget = SendBudget()  # a terminal has no flood limit
 
     def __init__(self, coach: Coach, user: str = "me", stdin: TextIO | None = None,
-                 stdout: TextIO | None = None, files_dir: Path | None = None) -> None:
+                 stdout: TextIO | None = None, files_dir: Path | None = None,
+                 player: bool = False, open_browser: bool = True) -> None:
         self.coach = coach
         self.key = UserKey(PLATFORM, user)
         self.name = user if user != "me" else ""
@@ -48,6 +59,11 @@ class ConsoleAdapter:
         self._prompt_shown = False
         self._leaving = False  # no prompt once the session is ending
         self.prompt = coach.texts("console.prompt") + " "
+        self.player = player  # serve the workout player on this machine (--player)
+        self.open_browser = open_browser
+        # Set once the player is up: returns when the person's workout has left the page.
+        self.follow_page: Callable[[UserKey], Awaitable[None]] | None = None
+        self._on_page = False  # the person opened the page from here
 
     # -- lifecycle (the app starts and stops every adapter the same way) -----------------------
 
@@ -61,6 +77,10 @@ class ConsoleAdapter:
     async def stop(self) -> None:
         self._clear_prompt()
         self._end_countdown_line()
+
+    def player_entrance(self, settings: PlayerSettings) -> Entrance | None:
+        """With --player, the page is served here and its links carry a signed token."""
+        return Entrance(PLATFORM, None, with_token=True) if self.player else None
 
     # -- outbound -----------------------------------------------------------------------------
 
@@ -99,7 +119,10 @@ class ConsoleAdapter:
             self._write("  " + " ".join(f"[{label}]" for label in labels) + "\n")
         else:
             self._numbered = True
-            self._write("".join(f"  {i}) {label}\n" for i, label in enumerate(labels, 1)))
+            for number, choice in enumerate(reply.choices, 1):
+                self._write(f"  {number}) {choice.label}\n")
+                if choice.is_link:  # on a line of its own, for the terminal to make a link
+                    self._write(f"{choice.url}\n")
 
     def _show_prompt(self) -> None:
         """On a terminal, `you>` whenever the coach waits for the person (not while a timer
@@ -143,17 +166,29 @@ class ConsoleAdapter:
 
     # -- inbound ------------------------------------------------------------------------------
 
-    def event_for(self, line: str) -> Picked | Text:
-        """A typed number or label picks a shown choice; anything else is text."""
+    def event_for(self, line: str) -> Picked | Text | Choice:
+        """A typed number or label picks a shown choice (a link is opened here, not sent to
+        the coach); anything else is text."""
         typed = line.strip()
-        for choice in self._choices:
-            if typed.lower() == choice.label.lower():
-                return Picked(self.key, choice.action)
-        if typed.isdigit() and self._numbered:
+        chosen = next((choice for choice in self._choices
+                       if typed.lower() == choice.label.lower()), None)
+        if chosen is None and typed.isdigit() and self._numbered:
             number = int(typed)
             if 1 <= number <= len(self._choices):
-                return Picked(self.key, self._choices[number - 1].action)
-        return Text(self.key, line)
+                chosen = self._choices[number - 1]
+        if chosen is None:
+            return Text(self.key, line)
+        return chosen if chosen.is_link else Picked(self.key, chosen.action)
+
+    async def open_link(self, choice: Choice) -> None:
+        """Print the page's address on a line of its own and open it in a browser."""
+        self._end_countdown_line()
+        self._write(f"{choice.url}\n")
+        self._flush()
+        self._on_page = self.follow_page is not None
+        if self.open_browser and _has_a_browser():
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, webbrowser.open, choice.url)
 
     async def run(self) -> None:
         """Read lines until `quit` or the end of input; each goes to the coach in order."""
@@ -161,6 +196,7 @@ class ConsoleAdapter:
         await self.coach.greet(self.key, self.name)
         while True:
             if not self.interactive:
+                await self._page_done()
                 await self.coach.settled(self.key)
                 self._write(self.prompt)
             line = await loop.run_in_executor(None, self.stdin.readline)
@@ -174,25 +210,55 @@ class ConsoleAdapter:
                 self._show_prompt()
                 self._flush()
                 continue
-            if await self.coach.handle(self.event_for(line.rstrip("\n")), name=self.name):
+            event = self.event_for(line.rstrip("\n"))
+            if isinstance(event, Choice):
+                await self.open_link(event)
+            elif await self.coach.handle(event, name=self.name):
                 break  # "quit", "exit"
         await self._finish()
 
+    async def _page_done(self) -> None:
+        """After opening the page from here: wait until the workout has left it."""
+        if self._on_page and self.follow_page is not None:
+            await self.follow_page(self.key)
+        self._on_page = False
+
     async def _finish(self) -> None:
-        """Leaving: a running workout is kept for later (offered again at the next start)."""
+        """Leaving: a workout on the page is waited for; a running workout is kept for later
+        (offered again at the next start)."""
         self._leaving = True
+        await self._page_done()
         await self.coach.leave(self.key)
         self._clear_prompt()
         self._end_countdown_line()
         self._flush()
 
 
+def _has_a_browser() -> bool:
+    """A graphical browser to open: on Linux without a display `webbrowser` would start a text
+    browser in this very terminal, so the URL printed above is all there is."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--user", default="me", help="who is talking (one profile per name)")
     parser.add_argument("--files", type=Path, default=None,
                         help="folder for charts and exports (default: ./backcoach-files)")
+    parser.add_argument("--player", action="store_true",
+                        help="serve the workout player page on 127.0.0.1 and offer it")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="print the player's address without opening a browser")
 
 
 def create(coach: Coach, args) -> ConsoleAdapter:
     return ConsoleAdapter(coach, getattr(args, "user", "me"),
-                          files_dir=getattr(args, "files", None))
+                          files_dir=getattr(args, "files", None),
+                          player=getattr(args, "player", False),
+                          open_browser=not getattr(args, "no_browser", False))

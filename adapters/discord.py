@@ -9,6 +9,7 @@ in .env and run `python bot.py` (or `python bot.py discord` for Discord alone).
     DISCORD_TEST_GUILD=<id>     sync the slash commands to that server only (they appear at
                                 once there; for development). Otherwise they are synced globally.
     DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL   point discord.py at a stand-in (tests).
+    BACKCOACH_PUBLIC_URL        offer the workout player as a link button (bot/player/).
 
 Privacy. In a direct message everything is between the person and the coach. In a server:
 - a slash command or a button press is private: it is acknowledged ephemerally and every answer
@@ -61,6 +62,8 @@ from bot.errors import ConfigError
 from bot.coach import Coach
 from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
+from bot.player.auth import TOKEN_MASK, TOKEN_PATTERN
+from bot.player.settings import Entrance, PlayerSettings
 from bot.replies import Choice, Reply
 
 NAME = PLATFORM = "discord"
@@ -73,6 +76,7 @@ LOGGERS = ("discord", "aiohttp", "asyncio", "adapters", "bot", "backcoach", __na
 
 MAX_TEXT = 2000  # characters in one message
 MAX_LABEL = 80  # characters on a button
+MAX_URL = 512  # characters in a link button's URL
 MAX_ROWS, PER_ROW = 5, 5  # buttons: 5 rows of at most 5
 FOLLOWUP_WINDOW = 14 * 60.0  # seconds an interaction token is used for (Discord: 15 min)
 READY_TIMEOUT = 30.0  # seconds start() waits for the gateway before carrying on anyway
@@ -161,6 +165,10 @@ class ChoicesView(discord.ui.View):
         super().__init__(timeout=None)
         for row, group in enumerate(button_rows(usable(choices))):
             for choice in group:
+                if choice.is_link:  # opens the page; Discord sends the bot nothing
+                    self.add_item(discord.ui.Button(label=choice.label[:MAX_LABEL] or "·",
+                                                    url=choice.url, row=row))
+                    continue
                 style = (discord.ButtonStyle.secondary if choice.label.isdigit()
                          else discord.ButtonStyle.primary)
                 self.add_item(ChoiceButton(owner, choice.action, choice.label, style, row))
@@ -188,9 +196,17 @@ def buttons_on(message: discord.Message | None) -> set[str]:
 
 def usable(choices: tuple[Choice, ...]) -> list[Choice]:
     """Choices that can be buttons: a payload that cannot be a custom_id (not printable ASCII,
-    longer than 64) or a repeated one is left out with a warning, never sent."""
+    longer than 64) or a repeated one, or a link Discord would refuse, is left out with a
+    warning, never sent."""
     seen, out = set(), []
     for choice in choices:
+        if choice.is_link:
+            if choice.url.startswith(("https://", "http://")) and len(choice.url) <= MAX_URL:
+                out.append(choice)
+            else:
+                log.warning("link button %r left out: not an http(s) URL of at most %d "
+                            "characters", choice.label, MAX_URL)
+            continue
         if not re.fullmatch(r"[ -~]{1,64}", choice.action) or choice.action in seen:
             log.warning("button %r left out: unusable or repeated payload", choice.label)
             continue
@@ -353,6 +369,15 @@ class DiscordAdapter:
                 "scopes") from None
         except discord.HTTPException as exc:
             log.error("could not sync the slash commands: %s", exc)
+
+    def player_entrance(self, settings: PlayerSettings) -> Entrance | None:
+        """With a public https address, the workout player is a link button whose URL carries
+        a signed token for that person alone (in its #fragment, which no server receives).
+        discord.py logs request bodies at DEBUG, so tokens are masked in its logs."""
+        if settings.public_page is None:
+            return None
+        _plumbing.protect_pattern(TOKEN_PATTERN, TOKEN_MASK, LOGGERS)
+        return Entrance(PLATFORM, settings.public_page, with_token=True)
 
     async def finished(self) -> None:
         """A bot runs until the process is asked to stop (or the gateway gives up)."""

@@ -3,7 +3,8 @@
 Set TELEGRAM_TOKEN (from @BotFather) in the environment or in .env and run `python bot.py`.
 TELEGRAM_API_BASE_URL points the bot at another Bot API server (the token is appended to it);
 TELEGRAM_WEBHOOK_URL (+ TELEGRAM_WEBHOOK_LISTEN, TELEGRAM_WEBHOOK_PORT, TELEGRAM_WEBHOOK_SECRET)
-switches from long polling to a webhook.
+switches from long polling to a webhook. With BACKCOACH_PUBLIC_URL the workout player is offered
+as a Mini App (a web_app button, in private chats).
 
 What comes in is untrusted:
 - a webhook always has a secret (a random one made at start-up unless TELEGRAM_WEBHOOK_SECRET
@@ -42,7 +43,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from telegram import (Bot, BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
-                      Message, ReplyParameters, Update)
+                      Message, ReplyParameters, Update, WebAppInfo)
 from telegram.constants import ChatType
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError,
                             TelegramError)
@@ -60,6 +61,7 @@ from bot.data.platform_files import PlatformFiles
 from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
 from bot.delivery import PersonLocks
+from bot.player.settings import Entrance, PlayerSettings
 from bot.replies import Attachment, Choice, Reply
 
 NAME = PLATFORM = "telegram"
@@ -98,6 +100,11 @@ class Origin:
 
     chat_id: int
     reply_to: int | None = None
+
+    @property
+    def private(self) -> bool:
+        """A private chat's id is its person's, a positive number; groups' are negative."""
+        return self.chat_id > 0
 
 
 def new_secret() -> str:
@@ -232,6 +239,15 @@ class TelegramAdapter:
             await self.coach.clock.sleep(delay)
         raise ConfigError(f"the Telegram Bot API kept failing {method} ({problem}) after "
                           f"{STARTUP_TRIES} tries; check the network or {BASE_URL_ENV}")
+
+    def player_entrance(self, settings: PlayerSettings) -> Entrance | None:
+        """With a public https address, people open the workout player as a Mini App:
+        Telegram signs who they are (launch data, checked with the bot token), so their link
+        carries no token of ours."""
+        if settings.public_page is None:
+            return None
+        return Entrance(PLATFORM, settings.public_page, with_token=False,
+                        launch_data_key=self.app.bot.token)
 
     async def finished(self) -> None:
         """A bot runs until the process is asked to stop."""
@@ -375,7 +391,7 @@ class TelegramAdapter:
             async with self._calls:
                 await self.app.bot.edit_message_text(
                     split_text(reply.text)[0], origin.chat_id, message_id,
-                    reply_markup=keyboard(reply.choices))
+                    reply_markup=keyboard(reply.choices, origin.private))
         except BadRequest as exc:
             problem = exc.message.lower()
             if "not modified" in problem:
@@ -397,7 +413,7 @@ class TelegramAdapter:
         picture = "animation" if reply.image and reply.image.animated else "photo"
         parts = ([(picture, reply.image, caption)] if reply.image else []) \
             + [("text", t, None) for t in texts] + [("document", f, None) for f in reply.files]
-        markup = keyboard(reply.choices)
+        markup = keyboard(reply.choices, origin.private)
         for index, (kind, content, caption) in enumerate(parts):
             if index < progress.done:
                 continue
@@ -459,12 +475,17 @@ class TelegramAdapter:
 # -- buttons ------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=4096)
-def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+def keyboard(choices: tuple[Choice, ...], private: bool = True) -> InlineKeyboardMarkup | None:
     """Choices as an inline keyboard; a payload Telegram would refuse (over 64 bytes) is left
     out with a warning, never sent. The same few keyboards recur (menu, pain 0-10, timer
-    controls) and python-telegram-bot's objects are immutable, so each is built once."""
+    controls) and python-telegram-bot's objects are immutable, so each is built once.
+    A link opens as a Mini App (web_app) in a private chat, the only place Telegram allows
+    one; elsewhere it is a plain URL button."""
     buttons = []
     for choice in choices:
+        if choice.is_link:
+            buttons.append(link_button(choice, private))
+            continue
         size = len(choice.action.encode())
         if not 1 <= size <= MAX_CALLBACK_DATA:
             log.warning("button %r left out: its payload is %d bytes", choice.label, size)
@@ -473,6 +494,12 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(rows(buttons))
+
+
+def link_button(choice: Choice, private: bool) -> InlineKeyboardButton:
+    if choice.web_app and private:
+        return InlineKeyboardButton(choice.label, web_app=WebAppInfo(choice.url))
+    return InlineKeyboardButton(choice.label, url=choice.url)
 
 
 def rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:

@@ -18,6 +18,7 @@ from bot.data.clock_start import scaled_clock
 from bot.data.store import Store
 from bot.delivery import Delivery
 from bot.pictures import Pictures, cache_dir_beside, load_poses
+from bot.player.coach_backend import CoachBackend
 from bot.progress import summary
 from bot.reminders.config import ReminderConfig
 from bot.reminders.service import Reminders
@@ -37,6 +38,7 @@ class App:
     services: Services
     reminders: Reminders
     mydata: MyData
+    player: CoachBackend  # offered only once the player's server is up (bot/player/service.py)
 
 
 def pictures_folder(db: str | Path, configured: str | Path | None = None) -> Path:
@@ -64,10 +66,12 @@ def build_app(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTE
                           weekly=lambda user: summary.weekly_summary_async(services, user,
                                                                            clock.now()))
     mydata = MyData(services, coach)
-    coach.use(reminders.feature(), mydata.feature(), ExercisePictures(services).feature())
+    player = CoachBackend(services, coach)
+    coach.use(reminders.feature(), mydata.feature(), ExercisePictures(services).feature(),
+              player.feature())
     delivery.on_unreachable = coach.unreachable
     delivery.on_reachable = coach.reachable
-    return App(coach, services, reminders, mydata)
+    return App(coach, services, reminders, mydata, player)
 
 
 def build(db: str | Path, time_scale: float = 1.0, content_dir: Path = CONTENT_DIR,

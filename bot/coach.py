@@ -18,12 +18,12 @@ from bot.routing import Feature, Handler, RoutingTable, StateRoute, Tier, verbs
 from bot.intents import pain_buttons
 from bot.onboarding import first_words
 from bot.onboarding.flow import Onboarding
-from bot.states import (FORM_CHECK, INTERRUPTED, NEW, PAIN_AFTER, PAIN_BEFORE, READY,
+from bot.states import (FORM_CHECK, INTERRUPTED, NEW, PAIN_AFTER, PAIN_BEFORE, PLAYER, READY,
                         RED_FLAG_PREFIX, WORKOUT, tag_for)
 from bot.workout.pain import vague
 from bot.workout.pain_after import AfterWorkout
 from bot.workout.pain_check import PainCheck
-from bot.workout import nerve_care
+from bot.workout import cards, nerve_care
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.clock import Clock
@@ -32,7 +32,7 @@ from bot.data.store import User
 from bot.localtime import zone_or_utc
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
-from bot.workout.session import Position, WorkoutSession, todays_plan
+from bot.workout.session import Position, WorkoutSession, estimated_minutes, todays_plan
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ class Coach:
 
     async def _rescreen(self, user: User, intent: Intent) -> list[Reply]:
         """Not while a workout runs or waits for its pain answer: that answer would be lost."""
-        if user.state in (WORKOUT, PAIN_AFTER, INTERRUPTED, FORM_CHECK):
+        if user.state in (WORKOUT, PLAYER, PAIN_AFTER, INTERRUPTED, FORM_CHECK):
             return [Reply(self.texts("menu.not_now", hint=self.texts("hints.rescreen_later")))] + \
                 self.prompt(user)
         return self.onboarding.restart_screen(user)
@@ -414,7 +414,20 @@ class Coach:
         position = Position()
         workout_id = self.services.store.start_workout(user.id, self.services.clock.now(), before,
                                                 asdict(position))
+        plan = todays_plan(self.services, user)
+        offer = [Reply(self.texts("workout.start", count=len(plan),
+                                  minutes=estimated_minutes(self.services, plan)))]
+        offered = self.table.offer_player(user, workout_id, offer)  # the page, where there is one
+        if offered is not None:
+            return offered
+        return self.run_in_chat(user, workout_id, position)
+
+    def run_in_chat(self, user: User, workout_id: int, position: Position) -> list[Reply]:
+        """Guide an open workout here in the chat from `position` (at the start, or when the
+        person leaves the player page): its opening message (today's plan, from where it is);
+        `handle` starts its timer once the replies are out."""
         self.services.store.set_state(user.id, WORKOUT)
+        user.state = WORKOUT
         return [self._begin_session(user, workout_id, position).opening()]
 
     def _begin_session(self, user: User, workout_id: int, position: Position) -> WorkoutSession:
@@ -465,13 +478,35 @@ class Coach:
         async with self._lock(user.key):
             if self._workouts.get(user.key) is session:
                 del self._workouts[user.key]
-            if self.services.store.find_user(user.key) is None:
-                return  # the person deleted their data meanwhile
-            status = "stopped" if outcome == STOPPED else "done"
-            self.services.store.set_workout_status(session.workout_id, status, self.services.clock.now())
-            self.services.store.set_state(user.id, PAIN_AFTER)
-            text = session.summary(outcome) + "\n\n" + self.texts("pain.ask_after")
-            await self.services.delivery.send(user.key, Reply(text, pain_buttons("after")))
+            await self.workout_ended(user, session.workout_id, outcome,
+                                     summary=session.summary(outcome))
+
+    def _summary_of(self, user: User, workout_id: int, outcome: str) -> str:
+        """The truthful summary of a workout from its saved exercises (as the chat's own)."""
+        plan = todays_plan(self.services, user)
+        names = {exercise.id: exercise.name for exercise, _ in plan}
+        rows = self.services.store.workout_exercises(workout_id)
+
+        def named(kind: str) -> list[str]:
+            return [names.get(row["exercise_id"], row["exercise_id"]) for row in rows
+                    if row["outcome"] == kind]
+
+        return cards.summary(self.texts, len(plan), named("done"), named("skipped"),
+                             named("hurt"), outcome == STOPPED)
+
+    async def workout_ended(self, user: User, workout_id: int, outcome: str,
+                            summary: str | None = None) -> None:
+        """A workout ended, in the chat or on the player page (the caller holds the person's
+        lock): keep its status and ask about pain, in the chat, after what happened."""
+        if self.services.store.find_user(user.key) is None:
+            return  # the person deleted their data meanwhile
+        status = "stopped" if outcome == STOPPED else "done"
+        self.services.store.set_workout_status(workout_id, status, self.services.clock.now())
+        self.services.store.set_state(user.id, PAIN_AFTER)
+        if summary is None:  # the page ran it: what happened, from what it reported
+            summary = self._summary_of(user, workout_id, outcome)
+        text = summary + "\n\n" + self.texts("pain.ask_after")
+        await self.services.delivery.send(user.key, Reply(text, pain_buttons("after")))
 
     # -- after a workout: the pain answer and the form check are bot/workout/pain_after.py ------
 

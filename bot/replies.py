@@ -2,6 +2,8 @@
 
 A Reply is text with optional buttons, picture and files. `slot` names a message the coach may
 later edit in place (the live countdown): the adapter keeps slot -> platform message id.
+A button either sends an action back to the coach or, with `url`, opens a web page (the workout
+player); each adapter draws a link the way its platform can.
 """
 from __future__ import annotations
 
@@ -10,10 +12,21 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Choice:
-    """One button. `action` is short ASCII (<= 64 bytes), e.g. "pain:3" or "wo:pause"."""
+    """One button. `action` is short ASCII (<= 64 bytes), e.g. "pain:3" or "wo:pause".
+
+    With `url` the button is a link instead: pressing it opens that page and sends the coach
+    nothing. `web_app` asks for the page inside the chat app where the platform can (a Telegram
+    Mini App, in private chats); elsewhere it is a plain link (Discord's link button, the URL
+    printed on its own line in a terminal)."""
 
     label: str
-    action: str
+    action: str = ""
+    url: str | None = None
+    web_app: bool = False
+
+    @property
+    def is_link(self) -> bool:
+        return self.url is not None
 
 
 @dataclass(frozen=True)

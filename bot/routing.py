@@ -82,6 +82,9 @@ class Feature:
     verbs: tuple[VerbRoute, ...] = ()
     states: tuple[StateRoute, ...] = ()
     holds_step_ups: Callable[[User], bool] | None = None  # next-morning rule
+    # A workout was just opened: the replies that offer the player page instead of the chat's
+    # timer (the feature then owns how it runs), or None to guide it in the chat as usual.
+    offer_player: Callable[[User, int, list[Reply]], list[Reply] | None] | None = None
     on_start: Hook | None = None
     on_stop: Hook | None = None
     on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None  # reminders off
@@ -140,6 +143,15 @@ class RoutingTable:
     def holds_step_ups(self, user: User) -> bool:
         return any(feature.holds_step_ups(user) for feature in self.features
                    if feature.holds_step_ups is not None)
+
+    def offer_player(self, user: User, workout_id: int, opening: list[Reply]) -> list[Reply] | None:
+        """The first feature that takes a just-opened workout away from the chat's timer."""
+        for feature in self.features:
+            if feature.offer_player is not None:
+                offered = feature.offer_player(user, workout_id, opening)
+                if offered is not None:
+                    return offered
+        return None
 
     def describe(self) -> Iterable[str]:
         """One line per verb and state: what it is, when it is tried, who handles it."""

@@ -18,6 +18,9 @@ RED_FLAG_PREFIX = "redflag:"
 READY, WORKOUT, PAIN_AFTER, INTERRUPTED = "ready", "workout", "pain_after", "interrupted"
 # "Pain right now?" before a session; the form questions before a step up.
 PAIN_BEFORE, FORM_CHECK = "pain_before", "form_check"
+# A workout open for the player page (bot/player/): the chat's timer is not running, either
+# because the person has the choice of page or chat in front of them or because the page runs it.
+PLAYER = "player"
 # The next-morning pain question a reminder asks.
 MORNING = "morning"
 # The settings conversation: every step starts with the prefix.

@@ -90,6 +90,9 @@ class FakeCoach:
 
     # -- PlayerBackend --------------------------------------------------------------------------
 
+    async def opened(self, person: UserKey) -> PlanDTO | None:
+        return await self.plan_for(person)  # no chat here to take the workout over from
+
     async def plan_for(self, person: UserKey) -> PlanDTO | None:
         self.plans_asked.append(person)
         workout = self.workouts.get(person)
@@ -132,3 +135,50 @@ class FakeCoach:
                 self._changed.clear()
                 await self._changed.wait()
         await asyncio.wait_for(watch(), timeout)
+
+
+class Page:
+    """What the player page does over HTTP, driven by a test as a phone would: open the plan,
+    report each exercise as it ends, report the end. `authorization` is the header it sends."""
+
+    def __init__(self, session, page_url: str, authorization: str) -> None:
+        self.session = session
+        self.api = page_url.split("#")[0].rstrip("/") + "/api/"
+        self.headers = {"Authorization": authorization}
+        self.workout_id: int | None = None
+
+    @classmethod
+    def from_link(cls, session, link: str) -> Page:
+        """The page a link opens: its token travels in the #fragment, read by the page."""
+        page_url, _, fragment = link.partition("#token=")
+        assert fragment, f"no token in {link!r}"
+        return cls(session, page_url, f"Bearer {fragment}")
+
+    async def opens(self) -> tuple[int, dict]:
+        async with self.session.get(self.api + "plan", headers=self.headers) as answer:
+            data = await answer.json()
+        if answer.status == 200:
+            self.workout_id = data["workout_id"]
+        return answer.status, data
+
+    async def reports(self, index: int, outcome: str = "done") -> tuple[int, dict]:
+        return await self._post("exercise", {"workout_id": self.workout_id, "index": index,
+                                             "outcome": outcome})
+
+    async def ends(self, outcome: str = "done") -> tuple[int, dict]:
+        return await self._post("end", {"workout_id": self.workout_id, "outcome": outcome})
+
+    async def does_the_rest(self, outcome: str = "done") -> dict:
+        """Open, report every exercise not yet in, then the end; returns the plan it ran."""
+        status, plan = await self.opens()
+        assert status == 200, plan
+        for index, exercise in enumerate(plan["exercises"]):
+            if exercise["outcome"] is None:
+                assert await self.reports(index, outcome) == (200, {"recorded": True,
+                                                                     "outcome": outcome})
+        assert await self.ends("done") == (200, {"recorded": True})
+        return plan
+
+    async def _post(self, path: str, body: dict) -> tuple[int, dict]:
+        async with self.session.post(self.api + path, json=body, headers=self.headers) as answer:
+            return answer.status, await answer.json()

@@ -1,6 +1,7 @@
 """The terminal coach as a newcomer meets it: `python bot.py` with piped input, then export."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -252,3 +253,35 @@ def test_a_terminal_prompts_when_it_is_your_turn_and_ctrl_d_keeps_the_workout(tm
     assert "Your last workout was interrupted during Half-kneeling hip flexor stretch" \
         in later.stdout
     assert "Noted: pain 4/10" in later.stdout  # "finish now", then the pain answer
+
+
+async def test_the_players_address_stands_on_its_own_line_and_choosing_it_opens_a_browser(
+        tmp_path, monkeypatch):
+    from adapters import console
+    from bot.bootstrap import build
+    from bot.events import Picked
+    from bot.replies import Choice, Reply
+
+    opened: list[str] = []
+    monkeypatch.setattr(console.webbrowser, "open", opened.append)
+    monkeypatch.setattr(console, "_has_a_browser", lambda: True)
+    out = io.StringIO()
+    coach = build(tmp_path / "coach.db")
+    terminal = console.ConsoleAdapter(coach, stdin=io.StringIO(""), stdout=out, player=True)
+    link = Choice("Open the player", url="http://127.0.0.1:8088/player/#token=v1.abc.def",
+                  web_app=True)
+    offer = Reply("Do it in the player, or here?", (link, Choice("Guide me here in chat", "in_chat")))
+    await terminal.send(terminal.key, offer, None)
+    assert out.getvalue().splitlines()[-3:] == [
+        "  1) Open the player", link.url, "  2) Guide me here in chat"]
+
+    assert terminal.event_for("2") == Picked(terminal.key, "in_chat")
+    chosen = terminal.event_for("1")
+    assert chosen == link == terminal.event_for("open the player")  # not sent to the coach
+    await terminal.open_link(chosen)
+    assert out.getvalue().splitlines()[-1] == link.url and opened == [link.url]
+
+    terminal.open_browser = False  # --no-browser (and every test of the whole process)
+    await terminal.open_link(chosen)
+    assert opened == [link.url] and out.getvalue().splitlines()[-1] == link.url
+    coach.close()

@@ -17,10 +17,12 @@ import signal
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import discord
 import pytest
 
@@ -35,10 +37,13 @@ from bot.errors import ConfigError
 from bot.coach import Coach
 from bot.delivery import Delivery
 from bot.events import UserKey
+from bot.player.auth import AuthError, token_person
+from bot.player.settings import LINK_LIFETIME_S
 from bot.replies import Attachment, Choice, Reply
 
 import scripts
-from harness import running
+from harness import running, running_with_player
+from player_world import Page
 
 try:  # tests/ is on sys.path (pytest's default "prepend" import mode)
     from standins.discord_api import EPHEMERAL, FakeDiscord, point_discord_at
@@ -268,6 +273,59 @@ async def test_a_workout_keeps_to_the_dm_channel_budget(fake, tmp_path):
         for window in (5, 20):
             most = max(sum(1 for t in times if t0 <= t < t0 + window / scale) for t0 in times)
             assert most <= 5 + window + 1, (window, most)  # + 1: loopback jitter
+
+
+# -- the workout player, as a link button ------------------------------------------------------
+
+PLAYER_SECRET = "a-secret-for-the-discord-tests"
+PLAYER_ENV = {"BACKCOACH_PUBLIC_URL": "https://coach.example.org", "BACKCOACH_PLAYER_PORT": "0",
+              "BACKCOACH_PLAYER_SECRET": PLAYER_SECRET}
+
+
+async def test_the_player_is_a_link_button_whose_token_opens_that_persons_workout_only(
+        fake, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)  # discord.py logs every request body at DEBUG
+    make = lambda coach: [DiscordAdapter(coach, fake.token,  # noqa: E731
+                                         guild_ready_timeout=0.05)]
+    async with running_with_player(tmp_path, make, PLAYER_ENV) as (app, (adapter,), player), \
+            aiohttp.ClientSession() as http:
+        d = Discord(fake, app.coach, adapter)
+        await d.onboards(ANA)
+        await d.onboards(BEN)
+        _, offer = await d.slash(ANA, "session", "Do it in the player")
+        [row] = offer["components"]
+        link, chat = row["components"]
+        assert (link["type"], link["style"], link["label"]) == (2, 5, "Open the player")
+        assert "custom_id" not in link
+        page_url, _, token = link["url"].partition("#token=")
+        assert page_url == "https://coach.example.org/player/"
+        now = time.time()
+        assert token_person(PLAYER_SECRET.encode(), token, now) == d.key(ANA)
+        with pytest.raises(AuthError):  # it expires: within the link lifetime, not beyond
+            token_person(PLAYER_SECRET.encode(), token, now + LINK_LIFETIME_S + 1)
+        assert chat["label"] == "Guide me here in chat" and chat["custom_id"].endswith(":in_chat")
+
+        anas_page = Page(http, player.url, f"Bearer {token}")  # what the link opens
+        status, plan = await anas_page.opens()
+        workout = app.services.store.running_workout(
+            app.services.store.find_user(d.key(ANA)).id)
+        assert status == 200 and plan["workout_id"] == workout["id"]
+        _, bens_offer = await d.slash(BEN, "session", "Do it in the player")
+        bens_token = bens_offer["components"][0]["components"][0]["url"].partition("#token=")[2]
+        bens_page = Page(http, player.url, f"Bearer {bens_token}")
+        assert (await bens_page.opens())[1]["workout_id"] != plan["workout_id"]
+        bens_page.workout_id = plan["workout_id"]  # Ben aims at Ana's workout: refused
+        assert (await bens_page.reports(0))[0] == 409
+        assert app.services.store.workout_exercises(workout["id"]) == []
+
+        await d.presses(ANA, "Guide me here in chat", "Carrying on here in the chat")
+        await d.wait_text(d.dm(ANA), "1/7 · ")
+        await d.slash(ANA, "stop", "How is your back now")
+    fake.assert_clean()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert token not in logged and bens_token not in logged
+    assert "<player-token>" in logged  # discord.py did log the message: masked
+    assert PLAYER_SECRET not in logged
 
 
 # -- privacy in a server -----------------------------------------------------------------------

@@ -16,14 +16,14 @@ import pytest
 from adapters import cli
 from adapters import discord as discord_platform
 from adapters.supervisor import Backoff
-from bot.bootstrap import build
+from bot.bootstrap import build_app
 from bot.delivery import SendBudget
 from bot.events import Text, UserKey
 from bot.replies import Reply
 from test_discord import ANA, fake  # noqa: F401  (fake: the Discord stand-in fixture)
 
 STEP = 10.0  # generous bound on every wait
-ARGS = argparse.Namespace()
+ARGS = argparse.Namespace(db="unused.db")
 
 
 class Platform:
@@ -101,20 +101,20 @@ async def talk_to(coach, platform: Platform, text: str) -> str:
 
 async def test_a_failing_platform_is_restarted_with_growing_waits_while_the_other_answers(
         tmp_path, caplog):
-    coach = build(tmp_path / "coach.db", 600)
+    app = build_app(tmp_path / "coach.db", 600)
     steady, flaky = Platform("steady"), Platform("flaky", failures=2, refusals=1)
     held = HeldBackoff()
     backoff = Backoff(first=1, factor=2, longest=300, tries=5, sleep=held.sleep)
     with caplog.at_level(logging.WARNING, logger="backcoach"):
-        serving = asyncio.create_task(cli.serve(coach, [steady.module(), flaky.module()], ARGS,
+        serving = asyncio.create_task(cli.serve(app, [steady.module(), flaky.module()], ARGS,
                                                 backoff))
         await asyncio.wait_for(held.waiting.wait(), STEP)  # flaky failed: waiting to restart
-        assert "not: a doctor" in await talk_to(coach, steady, "hello")  # steady answers meanwhile
+        assert "not: a doctor" in await talk_to(app.coach, steady, "hello")  # steady answers meanwhile
         held.release.set()
         await asyncio.wait_for(flaky.running.wait(), STEP)
         assert held.asked == [1, 2, 4]  # run failed, run failed, a start refused
         assert flaky.starts == 4
-        assert "not: a doctor" in await talk_to(coach, flaky, "hello")  # flaky answers again
+        assert "not: a doctor" in await talk_to(app.coach, flaky, "hello")  # flaky answers again
         steady.finish.set()  # e.g. end of input: finished by design
         assert await asyncio.wait_for(serving, STEP) == 0
     logged = [r.getMessage() for r in caplog.records]
@@ -126,15 +126,15 @@ async def test_a_failing_platform_is_restarted_with_growing_waits_while_the_othe
 
 
 async def test_a_platform_given_up_leaves_the_others_running(tmp_path, caplog):
-    coach = build(tmp_path / "coach.db", 600)
+    app = build_app(tmp_path / "coach.db", 600)
     steady, broken = Platform("steady"), Platform("broken", failures=1, refusals=10**6)
     backoff = Backoff(first=0, tries=3, sleep=lambda seconds: asyncio.sleep(0))
     with caplog.at_level(logging.WARNING, logger="backcoach"):
-        serving = asyncio.create_task(cli.serve(coach, [steady.module(), broken.module()], ARGS,
+        serving = asyncio.create_task(cli.serve(app, [steady.module(), broken.module()], ARGS,
                                                 backoff))
         await eventually(lambda: any("given up" in r.getMessage() for r in caplog.records))
         assert broken.starts == 4  # the first start, then three tries
-        assert "not: a doctor" in await talk_to(coach, steady, "hello")
+        assert "not: a doctor" in await talk_to(app.coach, steady, "hello")
         assert not serving.done()
         steady.finish.set()
         assert await asyncio.wait_for(serving, STEP) == 0
@@ -142,22 +142,22 @@ async def test_a_platform_given_up_leaves_the_others_running(tmp_path, caplog):
 
 async def test_the_process_exits_with_an_error_when_every_platform_has_failed(tmp_path,
                                                                               caplog):
-    coach = build(tmp_path / "coach.db", 600)
+    app = build_app(tmp_path / "coach.db", 600)
     first, second = Platform("first", failures=10**6), Platform("second", failures=10**6)
     backoff = Backoff(first=0, tries=2, sleep=lambda seconds: asyncio.sleep(0))
     with caplog.at_level(logging.WARNING, logger="backcoach"):
         code = await asyncio.wait_for(
-            cli.serve(coach, [first.module(), second.module()], ARGS, backoff), STEP)
+            cli.serve(app, [first.module(), second.module()], ARGS, backoff), STEP)
     assert code == 1
     assert (first.starts, second.starts) == (3, 3)
     assert any("every platform has failed" in r.getMessage() for r in caplog.records)
 
 
 async def test_asked_to_stop_while_a_platform_waits_to_restart_exits_cleanly(tmp_path):
-    coach = build(tmp_path / "coach.db", 600)
+    app = build_app(tmp_path / "coach.db", 600)
     flaky = Platform("flaky", failures=1)
     held = HeldBackoff()
-    serving = asyncio.create_task(cli.serve(coach, [flaky.module()], ARGS,
+    serving = asyncio.create_task(cli.serve(app, [flaky.module()], ARGS,
                                             Backoff(sleep=held.sleep)))
     await asyncio.wait_for(held.waiting.wait(), STEP)
     serving.cancel()  # as Ctrl-C does to asyncio.run
@@ -171,10 +171,10 @@ async def test_a_discord_gateway_that_ends_in_an_error_is_restarted_and_answers_
     """The real adapter against the stand-in: the gateway closes with 4012, which discord.py
     does not resume; the supervisor starts a fresh adapter, which answers the next /start."""
     monkeypatch.setenv("DISCORD_TOKEN", fake.token)
-    coach = build(tmp_path / "coach.db", 600)
+    app = build_app(tmp_path / "coach.db", 600)
     backoff = Backoff(first=0, sleep=lambda seconds: asyncio.sleep(0))
     with caplog.at_level(logging.WARNING):
-        serving = asyncio.create_task(cli.serve(coach, [discord_platform], ARGS, backoff))
+        serving = asyncio.create_task(cli.serve(app, [discord_platform], ARGS, backoff))
         await fake.wait_for(lambda: fake.connected, timeout=STEP)
         await fake.drop_connection(4012)
         await fake.wait_for(lambda: any("platform discord is running again" in r.getMessage()
@@ -195,18 +195,18 @@ async def test_a_revoked_discord_token_is_given_up_at_once_while_the_other_runs(
     """Gateway close 4004 (authentication failed): trying again cannot mend it, so Discord is
     given up without hammering the gateway; the other platform keeps answering."""
     monkeypatch.setenv("DISCORD_TOKEN", fake.token)
-    coach = build(tmp_path / "coach.db", 600)
+    app = build_app(tmp_path / "coach.db", 600)
     steady = Platform("steady")
     held = HeldBackoff()
     with caplog.at_level(logging.WARNING):
-        serving = asyncio.create_task(cli.serve(coach, [steady.module(), discord_platform],
+        serving = asyncio.create_task(cli.serve(app, [steady.module(), discord_platform],
                                                 ARGS, Backoff(sleep=held.sleep)))
         await fake.wait_for(lambda: fake.connected, timeout=STEP)
         await fake.drop_connection(4004)
         await fake.wait_for(lambda: any("not started again" in r.getMessage()
                                         for r in caplog.records), timeout=STEP)
         assert held.asked == []  # no restart was even tried
-        assert "not: a doctor" in await talk_to(coach, steady, "hello")
+        assert "not: a doctor" in await talk_to(app.coach, steady, "hello")
         steady.finish.set()
         assert await asyncio.wait_for(serving, STEP) == 0
     [line] = [r.getMessage() for r in caplog.records if "not started again" in r.getMessage()]

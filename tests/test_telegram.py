@@ -30,7 +30,8 @@ from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
 
 import scripts
-from harness import running
+from harness import running, running_with_player
+from player_world import Page, launch_data
 from bot.workout.timers import phases_for
 from bot.workout.session import todays_plan
 
@@ -196,6 +197,66 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(tmp_path):
     # Once everyone is answered, no per-chat or per-person lock is kept (bot/delivery.py, PersonLocks).
     assert len(t.adapter._chat_locks) == 0 and len(t.coach._locks) == 0
     assert len(t.coach.services.delivery._locks) == 0
+
+
+# -- the workout player, opened as a Mini App ---------------------------------------------------
+
+PLAYER_ENV = {"BACKCOACH_PUBLIC_URL": "https://coach.example.org", "BACKCOACH_PLAYER_PORT": "0",
+              "BACKCOACH_PLAYER_SECRET": "a-secret-for-the-telegram-tests"}
+
+
+async def test_the_player_opens_as_a_mini_app_and_its_end_brings_the_pain_question(tmp_path):
+    """BACKCOACH_PUBLIC_URL set: "start session" offers the player as a web_app button. The page
+    (driven through its API with the launch data Telegram signs for Ana) runs the whole workout;
+    the chat then asks about pain. Launch data that is not genuine, or not Ana's, is refused."""
+    async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
+        make = lambda coach: [TelegramAdapter(coach, fake.token, fake.base_url,  # noqa: E731
+                                              poll_timeout=1)]
+        async with running_with_player(tmp_path, make, PLAYER_ENV) as (app, (adapter,), player):
+            t = Telegram(fake, app.coach, adapter)
+            await t.onboards(ANA)
+            offer = await t.says(ANA, "start session", "Do it in the player")
+            buttons = [button for row in offer.message["reply_markup"]["inline_keyboard"]
+                       for button in row]
+            assert buttons == [
+                {"text": "Open the player",
+                 "web_app": {"url": "https://coach.example.org/player/"}},
+                {"text": "Guide me here in chat", "callback_data": "in_chat"}]
+            assert player.url.startswith("http://127.0.0.1:")  # behind the https proxy
+
+            opened_by_telegram = f"tma {launch_data(ANA, bot_token=fake.token)}"
+            page = Page(http, player.url, opened_by_telegram)
+            mark = len(fake.calls)
+            plan = await page.does_the_rest()
+            assert [exercise["name"] for exercise in plan["exercises"]][:2] == [
+                "Half-kneeling hip flexor stretch", "Hamstring stretch"]
+            await fake.wait_for_text(ANA, "How is your back now", timeout=STEP, since=mark)
+            during = [call.method for call in fake.calls[mark:]]
+            assert during == ["sendMessage", "sendMessage"]  # "That's all seven", the question
+            await t.presses(ANA, "2", "Noted: pain 2/10")
+            user = app.services.store.find_user(t.key(ANA))
+            [workout] = app.services.store.export_user(user)["workouts"]
+            assert workout["status"] == "done" and workout["pain_after"] == 2
+            assert len(workout["exercises"]) == 7
+
+            await t.says(ANA, "start session", "Do it in the player")  # the next day's
+            for forged in (launch_data(ANA, bot_token="999:another-bot-entirely"),
+                           launch_data(BEN, bot_token=fake.token).replace(str(BEN), str(ANA)),
+                           launch_data(ANA, bot_token=fake.token, auth_date=1_700_000_000)):
+                refused = Page(http, player.url, f"tma {forged}")
+                assert await refused.opens() == (401, {
+                    "error": "auth", "message": app.services.texts("player.error_auth")})
+            assert app.services.store.find_user(t.key(ANA)).state == "player"
+        assert fake.unknown == []
+        assert not fake.calls_of("sendMessage", ok=False)
+
+
+def test_a_player_link_outside_a_private_chat_is_a_plain_url_button():
+    link = Choice("Open the player", url="https://coach.example.org/player/", web_app=True)
+    [[mini_app]] = keyboard((link,), True).inline_keyboard
+    [[plain]] = keyboard((link,), False).inline_keyboard
+    assert (mini_app.web_app.url, mini_app.url) == ("https://coach.example.org/player/", None)
+    assert (plain.url, plain.web_app) == ("https://coach.example.org/player/", None)
 
 
 # -- replies through the adapter: photos, files, long texts, slots -----------------------------

@@ -31,6 +31,9 @@ MAX_LAUNCH_DATA_CHARS = 4096
 MAX_TOKEN_CHARS = 512
 FUTURE_SKEW_S = 300  # launch data stamped a little ahead of our clock is still fine
 TOKEN_VERSION = "v1"
+# Any token of ours, for log filters (a link holds one): the version, the payload, a 32-byte MAC.
+TOKEN_PATTERN = r"\bv1\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{43}\b"
+TOKEN_MASK = "<player-token>"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 

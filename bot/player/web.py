@@ -26,7 +26,7 @@ from bot.events import UserKey
 from bot.texts import Texts
 from bot.workout.timers import DONE, STOPPED
 from bot.player.auth import AuthError, telegram_person, token_person
-from bot.player.backend import PlayerBackend
+from bot.player.backend import PageRefused, PlayerBackend
 from bot.player.limits import RateLimiter
 from bot.player.plan import EXERCISE_OUTCOMES, PlanDTO
 
@@ -107,7 +107,8 @@ class PlayerApi:
 
     async def plan(self, request: web.Request) -> web.Response:
         person = self._person(request)
-        plan = await self.backend.plan_for(person)
+        async with self._one_at_a_time(person):
+            plan = await self.backend.opened(person)
         if plan is None:
             raise Refusal(404, "no_workout")
         return web.json_response(plan.as_json())
@@ -211,17 +212,22 @@ class PlayerApi:
         """Refusals become JSON with the person's words; a bug becomes a 500, never a traceback."""
         try:
             return await handler(request)
+        except PageRefused as refused:  # the workout moved on without this page
+            return self._refusal(Refusal(409, refused.code))
         except Refusal as refusal:
-            headers = {"Retry-After": "5"} if refusal.status == 429 else None
-            return web.json_response(
-                {"error": refusal.code, "message": self.texts(f"player.error_{refusal.code}")},
-                status=refusal.status, headers=headers)
+            return self._refusal(refusal)
         except web.HTTPException:
             raise
         except Exception:
             log.exception("player: %s %s failed", request.method, request.path)
             return web.json_response(
                 {"error": "server", "message": self.texts("player.error_server")}, status=500)
+
+    def _refusal(self, refusal: Refusal) -> web.Response:
+        headers = {"Retry-After": "5"} if refusal.status == 429 else None
+        return web.json_response(
+            {"error": refusal.code, "message": self.texts(f"player.error_{refusal.code}")},
+            status=refusal.status, headers=headers)
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -96,6 +96,22 @@ def estimated_minutes(services: Services, plan: list[tuple[Exercise, Stage]],
     return max(1, round(seconds / 60))
 
 
+def keep_outcome(services: Services, workout_id: int, position: Position, exercise: Exercise,
+                 stage: Stage, result: str) -> None:
+    """Keep a finished (DONE), skipped (SKIPPED) or painful (HURT) exercise, then move the saved
+    position on, so nothing counts twice. The chat's timer and the player page both record
+    through here."""
+    stage_index = exercise.stages.index(stage)
+    outcome = {DONE: "done", SKIPPED: "skipped", HURT: "hurt"}[result]
+    services.store.record_exercise(workout_id, exercise.id, stage_index, outcome,
+                                   services.clock.now())
+    {DONE: position.done, SKIPPED: position.skipped, HURT: position.hurt}[result].append(
+        exercise.id)
+    position.exercise += 1
+    position.phase = 0
+    services.store.save_position(workout_id, asdict(position))
+
+
 @dataclass
 class _CardWait:
     """A card waiting for "Ready": it starts by itself at `auto_at` (None: it waits)."""
@@ -284,16 +300,7 @@ class WorkoutSession:
         """Keep the outcome, then move the saved position on, so nothing counts twice."""
         if result == STOPPED:
             return
-        now = self.services.clock.now()
-        stage_index = exercise.stages.index(stage)
-        outcome = {DONE: "done", SKIPPED: "skipped", HURT: "hurt"}[result]
-        self.services.store.record_exercise(self.workout_id, exercise.id, stage_index, outcome,
-                                            now)
-        {DONE: self.position.done, SKIPPED: self.position.skipped,
-         HURT: self.position.hurt}[result].append(exercise.id)
-        self.position.exercise += 1
-        self.position.phase = 0
-        self._save()
+        keep_outcome(self.services, self.workout_id, self.position, exercise, stage, result)
         if result == DONE:
             await self._say(Reply(self.texts("workout.exercise_done", name=exercise.name),
                                   slot=SLOT, edit=True, kind="cue"))

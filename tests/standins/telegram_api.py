@@ -15,7 +15,8 @@ so the client parses it exactly as it would parse the real API's answers. Behavi
 real API where it matters to a bot: per-chat message ids, photos and animations answered with
 a file_id that sends them again without their bytes, "chat not found" for chats nobody
 opened, "message is not modified" for identical edits, an edit without `reply_markup` drops the
-inline keyboard, message text is trimmed and parse_mode markup is turned into entities, 403 for
+inline keyboard, a Mini App (web_app) button needs an https URL and a private chat, message text
+is trimmed and parse_mode markup is turned into entities, 403 for
 blocked chats, 429 with `parameters.retry_after`, and long polling on getUpdates with `offset`
 confirming earlier updates.
 
@@ -1108,6 +1109,12 @@ class FakeTelegram:
                     data = button["callback_data"]
                     if not isinstance(data, str) or not 1 <= len(data.encode()) <= 64:
                         raise _bad("BUTTON_DATA_INVALID")
+                elif "web_app" in button:  # a Mini App opens over https only
+                    url = (button["web_app"] or {}).get("url", "") \
+                        if isinstance(button["web_app"], dict) else ""
+                    if not str(url).startswith("https://"):
+                        raise _bad(f"inline keyboard button Web App URL '{url}' is invalid: "
+                                   "Only HTTPS links are allowed")
                 elif not any(k in button for k in ("url", "web_app", "login_url", "switch_inline_query",
                                                    "switch_inline_query_current_chat", "callback_game",
                                                    "pay", "copy_text", "switch_inline_query_chosen_chat")):
@@ -1132,6 +1139,9 @@ class FakeTelegram:
     def _new_bot_message(self, params: dict, **content: Any) -> dict:
         chat = self._chat(params)
         markup = self._markup(params)
+        if markup and chat.get("type") != "private" and any(
+                "web_app" in button for row in markup["inline_keyboard"] for button in row):
+            raise _bad("BUTTON_TYPE_INVALID")  # Mini App buttons work in private chats only
         reply_to = self._reply_to(params, chat["id"])
         msg = telegram.Message(
             message_id=self._new_message_id(chat["id"]), date=_now(),
