@@ -23,7 +23,7 @@ from bot.states import (FORM_CHECK, INTERRUPTED, NEW, PAIN_AFTER, PAIN_BEFORE, P
 from bot.workout.pain import vague
 from bot.workout.pain_after import AfterWorkout
 from bot.workout.pain_check import PainCheck
-from bot.workout import cards, nerve_care
+from bot.workout import card_picture, cards, nerve_care
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.clock import Clock
@@ -333,15 +333,16 @@ class Coach:
     async def _small_talk(self, user: User, intent: Intent) -> list[Reply]:
         """Hello, thanks and bye get one kind line; a question still open is asked again, and
         a hello between workouts comes with the menu. "quit" leaves: a running workout is kept
-        for later (the terminal ends there)."""
+        for later (the terminal ends there), and nothing is asked after the goodbye."""
         verb = intent.verb
+        name = f", {user.name}" if user.name else ""
         if verb == "quit":
             self._leaving.add(user.key)
             if user.state == WORKOUT:
                 return self._keep_for_later(user.key)
             if user.state == INTERRUPTED:
                 return [Reply(self.texts("answers.quit_kept"))]
-        name = f", {user.name}" if user.name else ""
+            return [Reply(self.texts("chat.bye", name=name))]
         key = {"hello": "chat.hello", "thanks": "chat.thanks"}.get(verb, "chat.bye")
         if user.state == WORKOUT:
             key = "chat.bye_workout" if key == "chat.bye" else key
@@ -396,7 +397,27 @@ class Coach:
             return [vague(self.texts, intent.arg, tag_for(READY))]
         if verb in WORKOUT_CONTROLS or verb == "next":
             return [Reply(self.texts("workout.nothing_running")), self.menu()]
-        return self._unknown(user, "hints.ready")
+        if verb == "show_me":
+            return [self._show_between_workouts(user, intent.arg)]
+        return [self._missed_in_menu(user)]
+
+    def _missed_in_menu(self, user: User) -> Reply:
+        """A miss between workouts: one line naming what is possible, on the menu's buttons
+        (not the hint and then the whole menu again)."""
+        menu = self.pain_check.ready_prompt(user)[-1]
+        hint = menu.text if self.pain_check.rest_reason(user) is not None else \
+            self.texts("hints.ready")
+        return Reply(self.texts("menu.unknown", hint=hint), menu.choices)
+
+    def _show_between_workouts(self, user: User, named: str) -> Reply:
+        """"Show me a picture" between workouts: the exercise named, else the one today's
+        session opens with, at the person's stage."""
+        plan = todays_plan(self.services, user)
+        exercise = progress.find_exercise(self.services.programme, named) if named else None
+        exercise, stage = next((pair for pair in plan if pair[0] is exercise), plan[0])
+        index = exercise.stages.index(stage)
+        return card_picture.show_stage(self.services, exercise, index,
+                                       (card_picture.how_exactly(self.services, exercise, index),))
 
     def _adhoc_pain(self, user: User, score: int) -> list[Reply]:
         return self.pain_check.any_time(user, score)

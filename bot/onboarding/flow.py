@@ -252,11 +252,13 @@ class Onboarding:
                 + clinician_advice(self.services, score) + self.question(user))
 
     def _hamstring(self, user: User, intent: Intent) -> list[Reply] | None:
-        if intent.verb != "ham" or intent.arg not in ("ok", "tight", "nerve"):
+        """"Almost" (not quite at 70 degrees) is the "couldn't reach it" answer: tight."""
+        found = "tight" if intent.verb == "almost" else intent.arg
+        if intent.verb not in ("ham", "almost") or found not in ("ok", "tight", "nerve"):
             return None
-        self.services.store.update_user(user.id, hamstring=intent.arg)
+        self.services.store.update_user(user.id, hamstring=found)
         self._set(user, REMIND_TIME)
-        return [Reply(self.texts(f"onboarding.ham_{intent.arg}"))] + self.question(user)
+        return [Reply(self.texts(f"onboarding.ham_{found}"))] + self.question(user)
 
     def _remind_time(self, user: User, intent: Intent) -> list[Reply] | None:
         if intent.verb == "rt" and intent.arg == "none" or intent.verb == "no" or \

@@ -55,6 +55,19 @@ def how_exactly(services: Services, exercise: Exercise, stage_index: int) -> Cho
                   button(HOW_EXACTLY, f"{exercise.id}.{stage_index}"))
 
 
+def show_stage(services: Services, exercise: Exercise, stage_index: int,
+               choices: tuple[Choice, ...] = ()) -> Reply:
+    """"Show me a picture": the stage's animation under a one-line caption; while it is not
+    drawn yet (it is drawn meanwhile, for next time), the steps in words instead."""
+    stage = exercise.stage_at(stage_index)
+    picture = exercise_picture(services, exercise, stage_index)
+    if picture is None:
+        return Reply(services.texts("answers.show_me_none") + "\n\n"
+                     + cards.instructions(services.texts, exercise, stage))
+    return Reply(services.texts("show_me.picture", name=exercise.name, stage=stage.name),
+                 choices, image=picture)
+
+
 def whats_next(services: Services, exercise: Exercise, stage_index: int) -> Reply | None:
     """The stage after this one, with its picture when drawn; None at the top of the ladder."""
     following = stage_index + 1

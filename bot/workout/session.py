@@ -22,7 +22,7 @@ from typing import Any
 from bot.content import Exercise, Stage, TimerPlan, WarmupMove
 from bot.data.store import User
 from bot.intents import button
-from bot.workout.card_picture import exercise_picture
+from bot.workout.card_picture import exercise_picture, show_stage
 from bot.replies import Choice, Reply
 from bot.services import Services
 from bot.workout import cards, nerve_care
@@ -678,8 +678,14 @@ class WorkoutSession:
         return [Reply(self._instructions(named))]
 
     def _show_me(self, verb: str, arg: str, named: Exercise | None) -> list[Reply]:
+        """The stage's animation when it is drawn; else, and for a warm-up move (which has no
+        picture), the steps in words."""
         self._hold_card()
-        return [Reply(self.texts("answers.show_me_none") + "\n\n" + self._instructions(named))]
+        if named is None and self._warmup_now():
+            return [Reply(self.texts("answers.show_me_none") + "\n\n" + self._instructions(None))]
+        exercise, stage = next((pair for pair in self.plan if pair[0] is named),
+                               self.plan[min(self.position.exercise, len(self.plan) - 1)])
+        return [show_stage(self.services, exercise, exercise.stages.index(stage))]
 
     def _what_is(self, verb: str, arg: str, named: Exercise | None) -> list[Reply]:
         self._hold_card()
