@@ -95,7 +95,7 @@ def test_a_well_shaped_token_does_reach_the_network(tmp_path):
 async def test_a_platform_that_fails_for_good_ends_the_process_with_an_error_code(tmp_path):
     async with FakeDiscord() as fake:
         env = environment(DISCORD_TOKEN=fake.token, DISCORD_API_BASE_URL=fake.api_base,
-                          DISCORD_GATEWAY_URL=fake.gateway_url)
+                          DISCORD_GATEWAY_URL=fake.gateway_url, LOG_LEVEL="INFO")
         log_file = tmp_path / "stderr.log"
         with open(log_file, "wb") as sink:
             process = await asyncio.create_subprocess_exec(
@@ -103,8 +103,10 @@ async def test_a_platform_that_fails_for_good_ends_the_process_with_an_error_cod
                 str(tmp_path / "coach.db"), cwd=tmp_path, env=env,
                 stdout=subprocess.DEVNULL, stderr=sink)
         try:
-            await fake.wait_for(lambda: fake.connected and fake.registered_commands(),
-                                timeout=PATIENCE)
+            # Once the platform is up (its start-up done): a 4004 during start-up is a
+            # "Cannot start" (exit 2, tests elsewhere), one after it a platform that stopped.
+            await fake.wait_for(lambda: "Discord bot" in log_file.read_text()
+                                and " is up" in log_file.read_text(), timeout=PATIENCE)
             await fake.drop_connection(4004)  # "authentication failed": no reconnecting
             await asyncio.wait_for(process.wait(), PATIENCE)
         finally:
