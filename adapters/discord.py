@@ -459,10 +459,11 @@ class DiscordAdapter:
                     return
                 direct = True
             if origin.channel is not None:
-                await self._post(user, origin.channel, reply, progress, reference=origin.message)
+                await self._post(user, origin.channel, reply, progress, origin,
+                                 reference=origin.message)
             else:
                 await self._post(user, await self.client.create_dm(discord.Object(int(user.id))),
-                                 reply, progress)
+                                 reply, progress, origin)
         except discord.Forbidden as exc:
             if direct:  # blocked, or DMs closed (50007)
                 raise Unreachable(f"Discord {exc.status} ({exc.code}): {exc.text}") from None
@@ -477,6 +478,14 @@ class DiscordAdapter:
             log.error("Discord refused a message to %s: %s", user, exc)  # a bug: not retried
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise Transient(f"{type(exc).__name__}: {redact(str(exc))}") from None
+
+    def chat_of(self, user: UserKey, context: object | None) -> str:
+        """The channel a reply goes to, for the core's per-chat budget: a server channel is one
+        chat for everyone in it; a person's DMs and their interactions' follow-ups are theirs."""
+        origin = context if isinstance(context, Origin) else None
+        if origin is not None and origin.channel is not None:
+            return f"channel:{origin.channel.id}"
+        return f"dm:{user.id}"
 
     async def _edit(self, user: UserKey, reply: Reply) -> bool:
         """Edit the slot's message in place, buttons included; False when there is none."""
@@ -501,7 +510,7 @@ class DiscordAdapter:
         followup = origin.interaction.followup
         try:
             await self._deliver(user, lambda **kw: followup.send(
-                ephemeral=origin.ephemeral, wait=True, **kw), reply, progress)
+                ephemeral=origin.ephemeral, wait=True, **kw), reply, progress, origin)
         except discord.NotFound as exc:  # 10015 unknown webhook: the token has expired
             log.info("interaction expired for %s (%s); answering in DMs", user, exc)
             origin.interaction = None
@@ -510,18 +519,19 @@ class DiscordAdapter:
         return True
 
     async def _post(self, user: UserKey, channel: discord.abc.Messageable, reply: Reply,
-                    progress: Progress, reference: discord.Message | None = None) -> None:
+                    progress: Progress, origin: Origin,
+                    reference: discord.Message | None = None) -> None:
         """Messages in a channel; a reply with a slot remembers its message for later edits."""
         def send(**kw):
             if reference is not None:
                 kw.update(reference=reference, mention_author=False)
             return channel.send(**kw)
-        message = await self._deliver(user, send, reply, progress)
+        message = await self._deliver(user, send, reply, progress, origin)
         if reply.slot and message is not None:
             self._slots[(int(user.id), reply.slot)] = (message.channel.id, message.id)
 
-    async def _deliver(self, user: UserKey, send, reply: Reply,
-                       progress: Progress) -> discord.Message | None:
+    async def _deliver(self, user: UserKey, send, reply: Reply, progress: Progress,
+                       origin: Origin) -> discord.Message | None:
         """One Reply as messages through `send`: text in parts of at most 2,000 characters; the
         picture, files and buttons go on the last one. The core's retry after a fault sends only
         the parts that did not go out."""
@@ -529,9 +539,12 @@ class DiscordAdapter:
         attachments = ((reply.image,) if reply.image else ()) + reply.files
         view = ChoicesView(int(user.id), reply.choices) if reply.choices else None
         message = None
+        first = progress.done  # a retry starts where the last try stopped, on a place of its own
         for index, text in enumerate(texts):
-            if index < progress.done:
+            if index < first:
                 continue
+            if index > first:
+                await self.coach.services.delivery.next_message(user, origin)
             options: dict = {"content": text} if text else {}
             if index == len(texts) - 1:
                 if attachments:

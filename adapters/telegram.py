@@ -340,7 +340,7 @@ class TelegramAdapter:
             if reply.edit and reply.slot and await self._edit(origin, reply):
                 return
             if reply.kind != "countdown":  # a countdown only ever edits its cue
-                await self._send_new(origin, reply, progress)
+                await self._send_new(user, origin, reply, progress)
         except Forbidden as exc:
             raise Unreachable(redact(exc.message)) from None
         except TelegramRetryAfter as exc:
@@ -373,21 +373,24 @@ class TelegramAdapter:
             raise
         return True
 
-    async def _send_new(self, origin: Origin, reply: Reply, progress: Progress) -> None:
+    async def _send_new(self, user: UserKey, origin: Origin, reply: Reply,
+                        progress: Progress) -> None:
         """Picture (with the text as caption when it fits), text in parts of at most 4,096
-        characters, then files; buttons go on the last message. The core's retry after a fault
-        sends only the parts that did not go out."""
+        characters, then files; buttons go on the last message. Each part after the first
+        waits for its own place in the core's budget. The core's retry after a fault sends only
+        the parts that did not go out."""
         texts = split_text(reply.text)
         fits = len(texts) == 1 and _u16(texts[0]) <= MAX_CAPTION
         caption = texts.pop(0) if reply.image and fits else None
         parts = ([("photo", reply.image, caption)] if reply.image else []) \
             + [("text", t, None) for t in texts] + [("document", f, None) for f in reply.files]
         markup = keyboard(reply.choices)
+        first = progress.done  # a retry starts where the last try stopped, on a place of its own
         for index, (kind, content, caption) in enumerate(parts):
-            if index < progress.done:
+            if index < first:
                 continue
-            if index:
-                await self._pace()
+            if index > first:
+                await self.coach.services.delivery.next_message(user, origin)
             last = index == len(parts) - 1
             async with self._calls:
                 message = await self._send_part(origin, kind, content, caption,
@@ -395,8 +398,6 @@ class TelegramAdapter:
             progress.done = index + 1
             if reply.slot and kind != "document":
                 self._slots[(origin.chat_id, reply.slot)] = message.message_id
-        if len(parts) > 1:
-            await self._pace()  # the budget counted one message; leave room as for the rest
 
     async def _send_part(self, origin: Origin, kind: str, content: str | Attachment,
                          caption: str | None, markup: InlineKeyboardMarkup | None,
@@ -414,10 +415,10 @@ class TelegramAdapter:
         return await bot.send_message(chat, content, reply_markup=markup,
                                       reply_parameters=replying)
 
-    async def _pace(self) -> None:
-        """Between the messages of one Reply: the chat's budget interval, on the core's clock."""
-        if self.budget.per_chat is not None:
-            await self.coach.clock.sleep(self.budget.per_chat.interval)
+    def chat_of(self, user: UserKey, context: object | None) -> str:
+        """The chat a reply goes to, for the core's per-chat budget: a group is one chat."""
+        origin = context if isinstance(context, Origin) else Origin(int(user.id))
+        return str(origin.chat_id)
 
 
 # -- buttons ------------------------------------------------------------------------------------

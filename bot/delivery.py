@@ -1,16 +1,26 @@
 """The outbound port: how the coach speaks through whichever adapter a person is on.
 
-Each adapter declares a send budget (per chat and overall). Messages for one person leave in the
-order they were made; cues wait for budget, countdown edits are dropped when there is none left.
-A platform's "forbidden" turns the person's reminders off; 429s wait as asked; other transient
-errors retry with backoff; nothing is sent twice on purpose.
+Each adapter declares a send budget: per chat (the platform's chat: a group is one chat, however
+many people write in it) and overall. Both are sliding windows, and a send takes its place in
+both at the same instant or waits: it never holds a chat's place while waiting for the overall
+budget. A send keeps its place from the moment it starts until the window's length after the
+platform answered, so a request that reaches the platform late (a busy machine, a slow network)
+cannot crowd the window as the platform counts it.
+
+Messages for one person leave in the order they were made; cues and answers wait for budget;
+countdown edits are dropped when there is none to spare and give way to them (they never take
+the overall budget while a cue or an answer waits, nor its last part). A platform's "forbidden"
+turns the person's reminders off; 429s wait as asked; other transient errors retry with backoff;
+nothing is sent twice on purpose.
 """
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +29,10 @@ from bot.events import UserKey
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
+
+# Countdown edits may use at most this share of the overall budget: the rest is kept for cues
+# and answers, which then find a place at once unless they alone fill the budget.
+COUNTDOWN_SHARE = 0.5
 
 
 class Unreachable(Exception):
@@ -56,7 +70,9 @@ class SendBudget:
 
 
 class Outbound(Protocol):
-    """What every adapter implements so the coach can speak."""
+    """What every adapter implements so the coach can speak. An adapter may also define
+    `chat_of(user, context) -> str`, the platform chat a reply goes to (the key of the per-chat
+    budget); without it each person is their own chat."""
 
     platform: str
     budget: SendBudget
@@ -67,34 +83,50 @@ class Outbound(Protocol):
         ...
 
 
-class TokenBucket:
-    """A classic token bucket on the injected clock."""
+class SlidingWindow:
+    """At most `rate.count` sends in any `rate.per_seconds` of clock time. A send holds a place
+    from `take()` until `rate.per_seconds` after its `release()` (when the platform answered)."""
 
     def __init__(self, clock: Clock, rate: Rate) -> None:
         self.clock = clock
         self.rate = rate
-        self.tokens = float(rate.count)
-        self.stamp = clock.monotonic()
+        self.open = 0  # sends under way
+        self._ended: list[float] = []  # when recent sends were answered, oldest first
 
-    def _refill(self) -> None:
-        now = self.clock.monotonic()
-        self.tokens = min(self.rate.count, self.tokens + (now - self.stamp) / self.rate.interval)
-        self.stamp = now
+    def _places_held(self) -> int:
+        horizon = self.clock.monotonic() - self.rate.per_seconds
+        stale = bisect.bisect_right(self._ended, horizon)
+        if stale:
+            del self._ended[:stale]
+        return self.open + len(self._ended)
 
-    def try_take(self) -> bool:
-        self._refill()
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
+    def free(self) -> int:
+        """Places a send could take right now."""
+        return max(0, self.rate.count - self._places_held())
 
-    def wait_time(self) -> float:
-        self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) * self.rate.interval
+    def wait_time(self) -> float | None:
+        """Clock seconds until a place frees: 0 when one is free now, None when every place is
+        held by a send still under way (its answer frees it)."""
+        if self._places_held() < self.rate.count:
+            return 0.0
+        if not self._ended:
+            return None
+        return max(0.0, self._ended[0] + self.rate.per_seconds - self.clock.monotonic())
 
-    def free_at(self) -> float:
-        """Clock time at which a token will be available (now if one is)."""
-        return self.clock.monotonic() + self.wait_time()
+    def take(self) -> None:
+        self.open += 1
+
+    def release(self) -> None:
+        self.open -= 1
+        bisect.insort(self._ended, self.clock.monotonic())
+
+
+@dataclass
+class _Slot:
+    """The places one message holds while it is under way, and when it started."""
+
+    windows: tuple[SlidingWindow, ...]
+    started: float
 
 
 class Delivery:
@@ -108,13 +140,17 @@ class Delivery:
         self.on_unreachable = on_unreachable
         self.adapters: dict[str, Outbound] = {}
         self._locks: defaultdict[UserKey, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._chat_buckets: dict[UserKey, TokenBucket] = {}
-        self._overall: dict[str, TokenBucket] = {}
+        self._chats: dict[tuple[str, str], SlidingWindow] = {}
+        self._overall: dict[str, SlidingWindow] = {}
+        self._waiting: defaultdict[str, int] = defaultdict(int)  # must-deliver sends waiting
+        self._holding: dict[UserKey, _Slot] = {}  # sends under way, by person
+        self._round_trip: dict[str, float] = {}  # a running average per platform, clock s
+        self._freed = asyncio.Event()
 
     def register(self, adapter: Outbound) -> None:
         self.adapters[adapter.platform] = adapter
         if adapter.budget.overall:
-            self._overall[adapter.platform] = TokenBucket(self.clock, adapter.budget.overall)
+            self._overall[adapter.platform] = SlidingWindow(self.clock, adapter.budget.overall)
 
     def can_edit(self, user: UserKey) -> bool:
         adapter = self.adapters.get(user.platform)
@@ -132,7 +168,6 @@ class Delivery:
             log.warning("no adapter for platform %s", user.platform)
             return False
         async with self._locks[user]:
-            await self._wait_for_budget(user, adapter)
             return await self._send_with_retries(adapter, user, reply, context)
 
     async def wait_for_room(self, user: UserKey) -> None:
@@ -151,64 +186,150 @@ class Delivery:
                 async with lock:
                     pass
                 continue
-            buckets = [b for b in (self._chat_bucket(user, adapter),
-                                   self._overall.get(user.platform)) if b is not None]
-            wait = max((b.wait_time() for b in buckets), default=0.0)
-            if wait <= 0:
+            freed = self._freed
+            wait = self._wait_time(self._windows(user, adapter, None))
+            if wait == 0:
                 return
-            await self.clock.sleep(wait)
+            await self._sleep_or_freed(freed, wait)
 
     async def try_send(self, user: UserKey, reply: Reply, not_after: float | None = None) -> bool:
-        """Best-effort (countdown edits): only if budget is free now and leaves room for the next
-        cue at `not_after`; never waits, never retries."""
+        """Best-effort (countdown edits): only if the chat's budget is free now and will be
+        again by the next cue at `not_after`, and the overall budget has room to spare with no
+        cue or answer waiting for it; never waits, never retries."""
         adapter = self.adapters.get(user.platform)
         if adapter is None or self._locks[user].locked():
             return False
-        chat = self._chat_bucket(user, adapter)
+        chat = self._chat_window(user, adapter, None)
         overall = self._overall.get(user.platform)
         if chat is not None:
-            if chat.wait_time() > 0:
+            if chat.free() == 0:
                 return False
-            if not_after is not None and self.clock.monotonic() + chat.rate.interval > not_after:
+            ready_again = self.clock.monotonic() + chat.rate.per_seconds \
+                + 2 * self._round_trip.get(user.platform, 0.0)
+            if not_after is not None and ready_again > not_after:
                 return False
-        if overall is not None and overall.wait_time() > 0:
-            return False
+        if overall is not None:
+            spare = overall.free() - 1
+            if self._waiting[user.platform] or spare < overall.rate.count * (1 - COUNTDOWN_SHARE):
+                return False
         async with self._locks[user]:
-            if chat is not None:
-                chat.try_take()
-            if overall is not None:
-                overall.try_take()
-            try:
-                await adapter.send(user, reply, None)
-                return True
-            except Unreachable as exc:
-                await self._unreachable(user, str(exc))
-            except (RetryAfter, Transient) as exc:
-                log.info("countdown edit dropped for %s: %s", user, exc)
-            return False
+            async with self._holding_slot(user, adapter, None, wait=False):
+                try:
+                    await adapter.send(user, reply, None)
+                    return True
+                except Unreachable as exc:
+                    await self._unreachable(user, str(exc))
+                except (RetryAfter, Transient) as exc:
+                    log.info("countdown edit dropped for %s: %s", user, exc)
+                return False
 
-    def _chat_bucket(self, user: UserKey, adapter: Outbound) -> TokenBucket | None:
+    async def next_message(self, user: UserKey, context: object | None = None) -> None:
+        """Between two messages of one reply (a long text in parts, a photo then its text):
+        the message just sent ends its place and the next one waits for its own, so every
+        message an adapter sends counts against the budget."""
+        adapter = self.adapters.get(user.platform)
+        if adapter is None:
+            return
+        slot = self._holding.pop(user, None)
+        if slot is not None:
+            self._release(slot)
+            self._holding[user] = await self._take(user, adapter, context)
+        else:  # an adapter called directly, outside a Delivery send: pace it all the same
+            self._release(await self._take(user, adapter, context))
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _chat_key(user: UserKey, adapter: Outbound, context: object | None) -> tuple[str, str]:
+        """The platform chat a reply goes to: a group is one chat for everyone in it."""
+        chat_of = getattr(adapter, "chat_of", None)
+        return user.platform, (chat_of(user, context) if chat_of is not None else str(user))
+
+    def _chat_window(self, user: UserKey, adapter: Outbound,
+                     context: object | None) -> SlidingWindow | None:
         rate = adapter.budget.per_chat
         if rate is None:
             return None
-        bucket = self._chat_buckets.get(user)
-        if bucket is None:
-            bucket = self._chat_buckets[user] = TokenBucket(self.clock, rate)
-        return bucket
+        key = self._chat_key(user, adapter, context)
+        window = self._chats.get(key)
+        if window is None:
+            window = self._chats[key] = SlidingWindow(self.clock, rate)
+        return window
 
-    async def _wait_for_budget(self, user: UserKey, adapter: Outbound) -> None:
-        for bucket in (self._chat_bucket(user, adapter), self._overall.get(user.platform)):
-            if bucket is None:
-                continue
-            while not bucket.try_take():
-                await self.clock.sleep(bucket.wait_time())
+    def _windows(self, user: UserKey, adapter: Outbound,
+                 context: object | None) -> tuple[SlidingWindow, ...]:
+        return tuple(window for window in (self._chat_window(user, adapter, context),
+                                           self._overall.get(user.platform)) if window)
+
+    @staticmethod
+    def _wait_time(windows: tuple[SlidingWindow, ...]) -> float | None:
+        """0 when every window has a place now; else the longest known wait, or None when a
+        window's places are all held by sends under way."""
+        waits = [window.wait_time() for window in windows]
+        if any(wait is None for wait in waits):
+            return None
+        return max(waits, default=0.0)
+
+    async def _take(self, user: UserKey, adapter: Outbound, context: object | None) -> _Slot:
+        """Wait until the chat's window and the overall window both have a place, then take
+        both at once (no await in between)."""
+        windows = self._windows(user, adapter, context)
+        self._waiting[user.platform] += 1
+        try:
+            while True:
+                freed = self._freed
+                wait = self._wait_time(windows)
+                if wait == 0:
+                    for window in windows:
+                        window.take()
+                    return _Slot(windows, self.clock.monotonic())
+                await self._sleep_or_freed(freed, wait)
+        finally:
+            self._waiting[user.platform] -= 1
+
+    async def _sleep_or_freed(self, freed: asyncio.Event, wait: float | None) -> None:
+        """Until `wait` clock seconds have passed, or (when no wait is known) a place frees."""
+        if wait is None:
+            await self.clock.wait_event(freed, None)
+        else:
+            await self.clock.sleep(wait)
+
+    def _release(self, slot: _Slot) -> None:
+        for window in slot.windows:
+            window.release()
+        freed, self._freed = self._freed, asyncio.Event()
+        freed.set()
+
+    @contextlib.asynccontextmanager
+    async def _holding_slot(self, user: UserKey, adapter: Outbound, context: object | None,
+                            wait: bool = True) -> AsyncIterator[None]:
+        """Hold a place in the chat's and the overall window for one send (the caller has
+        checked there is room when `wait` is False), released when the platform answered."""
+        if wait:
+            slot = await self._take(user, adapter, context)
+        else:
+            slot = _Slot(self._windows(user, adapter, context), self.clock.monotonic())
+            for window in slot.windows:
+                window.take()
+        self._holding[user] = slot
+        try:
+            yield
+        finally:
+            last = self._holding.pop(user, slot)  # next_message may have replaced it
+            self._release(last)
+            took = self.clock.monotonic() - last.started
+            average = self._round_trip.get(user.platform, took)
+            self._round_trip[user.platform] = 0.8 * average + 0.2 * took
+
+    # -- sending --------------------------------------------------------------------------------
 
     async def _send_with_retries(self, adapter: Outbound, user: UserKey, reply: Reply,
                                  context: object | None) -> bool:
         backoff = 1.0
         for attempt in range(1, self.MAX_TRIES + 1):
             try:
-                await adapter.send(user, reply, context)
+                async with self._holding_slot(user, adapter, context):
+                    await adapter.send(user, reply, context)
                 return True
             except Unreachable as exc:
                 await self._unreachable(user, str(exc))
@@ -230,7 +351,9 @@ class Delivery:
 
     def forget(self, user: UserKey) -> None:
         """Drop per-person send state (after they delete their data)."""
-        self._chat_buckets.pop(user, None)
+        adapter = self.adapters.get(user.platform)
+        if adapter is not None:
+            self._chats.pop(self._chat_key(user, adapter, None), None)
         lock = self._locks.get(user)
         if lock is not None and not lock.locked():
             del self._locks[user]
