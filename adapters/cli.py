@@ -25,7 +25,8 @@ from bot.coach import Coach
 from bot.data import backup, dbfile, stats
 from bot.data.dbfile import DatabaseFileError
 from bot.data.store import SCHEMA_VERSION
-from bot.errors import ConfigError, ContentError
+from bot.data.guard import StorageGuard
+from bot.errors import ConfigError, ContentError, StorageLost
 
 DEFAULT_DB = "backcoach.db"
 log = logging.getLogger("backcoach")
@@ -153,16 +154,24 @@ async def serve(coach: Coach, modules: list[ModuleType], args: argparse.Namespac
         await coach.start()
         finished = [asyncio.create_task(a.finished()) for a in adapters]
         waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([*finished, waiter], return_when=asyncio.FIRST_COMPLETED)
+        watch = asyncio.create_task(StorageGuard(coach.services.store, coach.clock).watch())
+        done, _ = await asyncio.wait([*finished, waiter, watch],
+                                     return_when=asyncio.FIRST_COMPLETED)
         failed = [task.exception() for task in done
-                  if task is not waiter and task.exception() is not None]
+                  if task not in (waiter, watch) and task.exception() is not None]
         for error in failed:
             log.error("a platform stopped: %r", error)
+        lost = watch.exception() if watch in done else None
+        if lost is not None:  # the database file is gone: nothing written from now on is kept
+            log.critical("the coach stops: %s", lost)
         waiter.cancel()
+        watch.cancel()
     finally:
         for adapter in adapters:
             with contextlib.suppress(Exception):
                 await adapter.stop()
         await coach.shutdown()
         coach.close()
+    if lost is not None:
+        return 3 if isinstance(lost, StorageLost) else 1
     return 1 if failed else 0  # stopped by an error: say so to whoever started the process

@@ -7,7 +7,9 @@ script plays like a patient user; at the end of input the coach finishes and we 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -134,12 +136,29 @@ class ConsoleAdapter:
         while True:
             if not self.interactive:
                 await self.coach.settled(self.key)
-            line = await loop.run_in_executor(None, self.stdin.readline)
+            line = await self._read_line(loop)
             if not line or self._closed:
                 break
             if line.strip():
                 await self.coach.handle(self.event_for(line.rstrip("\n")), name=self.name)
         await self._finish()
+
+    async def _read_line(self, loop: asyncio.AbstractEventLoop) -> str:
+        """One line of input, read by a daemon thread: a coach asked to stop (SIGTERM, its
+        database file gone) ends without waiting for the person to press Enter, which a
+        thread of the loop's executor would make it do."""
+        line: asyncio.Future[str] = loop.create_future()
+
+        def read() -> None:
+            try:
+                text = self.stdin.readline()
+            except (OSError, ValueError):  # input closed under us
+                text = ""
+            with contextlib.suppress(RuntimeError):  # the loop has ended meanwhile
+                loop.call_soon_threadsafe(lambda: line.done() or line.set_result(text))
+
+        threading.Thread(target=read, name="console-input", daemon=True).start()
+        return await line
 
     async def _finish(self) -> None:
         """End of input: let a running timer finish; a set waiting for "done" is stopped."""

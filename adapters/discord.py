@@ -29,6 +29,9 @@ Only the owner may press them, and only buttons that are on the pressed message 
 client can send any custom_id): whose data is used is always decided by the interaction's user,
 never by the channel or the payload.
 
+Each event carries its interaction or message id: an event the gateway delivers again (a
+replay after a resume) has no second effect (the core's ledger, bot/data/turns.py).
+
 This file only translates: interactions and messages become Text, Picked or Command for the
 coach, and a Reply becomes messages (buttons, files, edits). Every coaching decision, the pacing
 and the retries live in the core.
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import logging
 import os
@@ -406,11 +410,11 @@ class DiscordAdapter:
                 await self.coach.send(key, Reply(self.coach.texts("discord.no_content")),
                                                  origin)
                 return
-            event: Event = Text(key, message.content, private=True)
+            event: Event = Text(key, message.content, private=True, update=str(message.id))
             origin = Origin()
         elif any(user.id == self.client.user.id for user in message.mentions):
             text = re.sub(rf"<@!?{self.client.user.id}>", "", message.content).strip()
-            event = Text(key, text, private=False)
+            event = Text(key, text, private=False, update=str(message.id))
             origin = Origin(channel=message.channel, message=message)
         else:
             return
@@ -428,8 +432,9 @@ class DiscordAdapter:
         except discord.HTTPException as exc:  # 10062: too late; the answers go to the DMs
             log.warning("could not acknowledge an interaction from %s: %s", key, exc)
             origin.interaction = None
+        event = dataclasses.replace(event_for(key), update=str(interaction.id))
         async with turn:
-            await self.coach.handle(event_for(key), origin, display_name(interaction.user))
+            await self.coach.handle(event, origin, display_name(interaction.user))
         if origin.interaction is not None and origin.thinking and not origin.answered:
             with _logged("could not remove an unanswered 'thinking' message"):
                 await interaction.delete_original_response()

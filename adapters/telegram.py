@@ -15,6 +15,11 @@ What comes in is untrusted:
   so the updates after it still arrive.
 Start-up calls are retried on 5xx and network errors, then end in one clear ConfigError.
 
+Every update is confirmed to Telegram only once it has been handled (AckAfterHandled for long
+polling, HandleOnPut for a webhook): a bot killed mid-batch gets what it had fetched but not
+handled again when it restarts. Each event carries its update_id, so the core's ledger makes a
+second delivery harmless (bot/data/turns.py).
+
 This file only translates: an Update becomes a Text, Picked or Command for the coach, and a
 Reply becomes messages (inline keyboards, photos, documents, edits of the live countdown).
 Pacing, retries and every coaching decision live in the core.
@@ -22,6 +27,8 @@ Pacing, retries and every coaching decision live in the core.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -49,7 +56,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from adapters import _plumbing
 from adapters._plumbing import Progress, Resume, redact
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StorageLost
 from bot.coach import Coach
 from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.events import Command, Event, Picked, Text, UserKey
@@ -130,13 +137,19 @@ class TelegramAdapter:
         self.coach = coach
         self.webhook = webhook
         self.poll_timeout = poll_timeout
+        posted = HandleOnPut()
         self.app: Application = (
             ApplicationBuilder().token(token)
             .base_url(base_url).base_file_url(base_file_url or _file_url(base_url))
             .job_queue(None)  # the core owns the only scheduler
             .concurrent_updates(True)  # one person's slow answer never holds up another's
             .connection_pool_size(connections)
+            .update_queue(posted)
             .build())
+        # Updates whose handling found the database file gone: never confirmed to Telegram.
+        self._unconfirmed: set[int] = set()
+        self.poller = AckAfterHandled(self.app, poll_timeout, self._unconfirmed)
+        posted.handle = self._handle_posted
         self.app.add_handler(TypeHandler(Update, self.refuse_forged), group=-1)  # before all
         self.app.add_handler(CallbackQueryHandler(self.on_press))
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
@@ -168,9 +181,8 @@ class TelegramAdapter:
             await self._at_startup("setMyCommands", lambda: self.app.bot.set_my_commands(menu))
             await self.app.start()
             if self.webhook is None:
-                await self._at_startup("deleteWebhook", lambda: self.app.updater.start_polling(
-                    poll_interval=0, timeout=self.poll_timeout, allowed_updates=UPDATES,
-                    error_callback=_polling_failed))
+                await self._at_startup("deleteWebhook", self.app.bot.delete_webhook)
+                self.poller.start()
             else:
                 await self._at_startup("setWebhook", self._start_webhook)
         except BaseException:
@@ -225,7 +237,8 @@ class TelegramAdapter:
         await self._stopped.wait()
 
     async def stop(self) -> None:
-        """Stop receiving, finish the updates in hand, close the connections."""
+        """Stop receiving, finish the updates in hand (confirming them), close the connections."""
+        await self.poller.stop()
         self._stopped.set()
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
@@ -318,10 +331,23 @@ class TelegramAdapter:
             origin = Origin(user.id)
         else:  # a group hears only "let's talk in private", as a reply to the person
             origin = Origin(chat.id, update.message.message_id if update.message else None)
+        event = dataclasses.replace(event_for(key, private), update=str(update.update_id))
         async with self._chat_locks[chat.id]:
             if before is not None:
                 await before
-            await self.coach.handle(event_for(key, private), origin, user.first_name or "")
+            try:
+                await self.coach.handle(event, origin, user.first_name or "")
+            except StorageLost:
+                self._unconfirmed.add(update.update_id)  # Telegram must deliver it again
+                raise
+
+    async def _handle_posted(self, update: Update) -> None:
+        """A webhook post: handled before python-telegram-bot's server answers Telegram; one
+        whose handling found the database gone is answered 503, so Telegram posts it again."""
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        if update.update_id in self._unconfirmed:
+            from tornado.web import HTTPError  # python-telegram-bot's webhook server is tornado
+            raise HTTPError(503)
 
     # -- outbound -----------------------------------------------------------------------------
 
@@ -419,6 +445,117 @@ class TelegramAdapter:
         """The chat a reply goes to, for the core's per-chat budget: a group is one chat."""
         origin = context if isinstance(context, Origin) else Origin(int(user.id))
         return str(origin.chat_id)
+
+
+# -- receiving: an update is confirmed only once it is handled -----------------------------------
+
+class AckAfterHandled:
+    """Long polling that confirms an update to Telegram only once it has been handled.
+
+    getUpdates confirms every update below its `offset`. python-telegram-bot's Updater asks for
+    the next batch (offset = last id + 1) as soon as a batch is queued, before any of it is
+    handled, so a bot killed mid-batch lost those updates for good. Here the offset never
+    passes an update still being handled: Telegram keeps it, and hands it out again to the next
+    poll, or to the bot after a crash. Within this process an update is handled once (ids
+    already seen are skipped); across a crash the core's ledger makes a second delivery
+    harmless. Updates are handled concurrently, as python-telegram-bot would; while some are
+    still in hand, the next poll waits until all of them are done, or PATIENCE seconds, so new
+    updates still come in without asking Telegram for the same ones again and again."""
+
+    PATIENCE = 0.5  # real seconds
+    STOP_PATIENCE = 10.0  # real seconds to finish the updates in hand when stopping
+    LONGEST_PAUSE = 30.0  # real seconds between tries while getUpdates fails
+
+    def __init__(self, app: Application, timeout: float, unconfirmed: set[int]) -> None:
+        self.app = app
+        self.timeout = timeout
+        self.unconfirmed = unconfirmed  # never confirmed (see TelegramAdapter)
+        self.in_hand: dict[int, asyncio.Task] = {}
+        self.highest: int | None = None  # the newest update id taken in hand
+        self._all_done = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll(), name="telegram-polling")
+
+    @property
+    def offset(self) -> int | None:
+        """What getUpdates confirms: everything before the oldest update not yet handled."""
+        waiting = set(self.in_hand) | self.unconfirmed
+        if waiting:
+            return min(waiting)
+        return self.highest + 1 if self.highest is not None else None
+
+    async def _poll(self) -> None:
+        failures = 0
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=self.offset, timeout=0 if self.in_hand else self.timeout,
+                    allowed_updates=UPDATES)
+                failures = 0
+            except TelegramError as exc:
+                _polling_failed(exc)
+                failures += 1
+                await asyncio.sleep(min(self.LONGEST_PAUSE, 2.0 ** (failures - 1)))
+                continue
+            new = [u for u in updates if self.highest is None or u.update_id > self.highest]
+            for update in new:
+                self.highest = update.update_id
+                self.in_hand[update.update_id] = asyncio.create_task(
+                    self._handle(update), name=f"telegram-update-{update.update_id}")
+            if self.in_hand or (self.unconfirmed and not new):
+                self._all_done.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._all_done.wait(), self.PATIENCE)
+
+    async def _handle(self, update: Update) -> None:
+        try:
+            await self.app.update_processor.process_update(update,
+                                                           self.app.process_update(update))
+        except Exception as exc:  # python-telegram-bot reports handlers' errors itself
+            log.error("Telegram update %d was not handled: %s", update.update_id,
+                      _described(exc))
+        finally:
+            del self.in_hand[update.update_id]
+            if not self.in_hand:
+                self._all_done.set()
+
+    async def stop(self) -> None:
+        """Stop polling, let the updates in hand finish, and confirm those that did."""
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if self.in_hand:
+            await asyncio.wait(list(self.in_hand.values()), timeout=self.STOP_PATIENCE)
+        for unfinished in list(self.in_hand.values()):  # given again after the restart
+            unfinished.cancel()
+        if self.offset is not None:
+            try:
+                await self.app.bot.get_updates(offset=self.offset, timeout=0,
+                                               allowed_updates=UPDATES)
+            except TelegramError as exc:  # they come again next time: harmless
+                log.info("could not confirm the last updates to Telegram: %s", _gist(exc))
+
+
+class HandleOnPut(asyncio.Queue):
+    """The update queue python-telegram-bot's webhook server puts each posted update into.
+    Here `put` handles the update before it returns, so the server answers Telegram only once
+    the update has been handled, and Telegram posts again whatever a crash interrupted.
+    (Anything else, python-telegram-bot's own stop signal, is queued as usual.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handle: Callable[[Update], Awaitable[None]] | None = None
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.handle is not None:
+            await self.handle(item)
+            return
+        await super().put(item)
 
 
 # -- buttons ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.clock import Clock
 from bot.delivery import Outbound
 from bot.data.store import User
+from bot.data.turns import Turns
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
 from bot.workout.session import Position, WorkoutSession, estimated_minutes, todays_plan
@@ -46,6 +47,7 @@ class Coach:
         self.table = RoutingTable()
         self._workouts: dict[UserKey, WorkoutSession] = {}
         self._locks: dict[UserKey, asyncio.Lock] = {}
+        self.turns = Turns(services)  # one transaction per event, each update handled once
         self.table.add(self._core_feature())
 
     def use(self, *features: Feature) -> None:
@@ -78,15 +80,10 @@ class Coach:
     # -- entry points -------------------------------------------------------------------------
 
     async def handle(self, event: Event, context: object | None = None, name: str = "") -> None:
-        """Answer one event from a person; replies go out before the next event is handled."""
+        """Answer one event from a person; replies go out before the next event is handled.
+        An update the platform delivers again has no second effect (bot/data/turns.py)."""
         async with self._lock(event.user):
-            try:
-                replies = await self._route(event, name)
-            except Exception:
-                log.exception("error handling an event from %s", event.user)
-                replies = [Reply(self.texts("menu.error"))]
-            for reply in replies:
-                await self.services.delivery.send(event.user, reply, context)
+            await self.turns.run(event, lambda: self._route(event, name), context)
             session = self._workouts.get(event.user)
             if session is not None and session.task is None:
                 session.start()  # only after the replies above, so cues never overtake them

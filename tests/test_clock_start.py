@@ -102,7 +102,8 @@ def test_every_stored_instant_of_something_that_happened_is_looked_at(tmp_path):
         ("users", "created_at"), ("stages", "updated_at"), ("workouts", "started_at"),
         ("workouts", "ended_at"), ("workout_exercises", "at"), ("pain_reports", "at"),
         ("stage_changes", "at"), ("reminder_log", "at"), ("reminder_log", "done_at"),
-        ("morning_checks", "asked_at"), ("morning_checks", "answered_at")])
+        ("morning_checks", "asked_at"), ("morning_checks", "answered_at"),
+        ("handled_updates", "at")])
     store.close()
 
 
