@@ -46,6 +46,7 @@ import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -78,6 +79,7 @@ READY_TIMEOUT = 30.0  # seconds start() waits for the gateway before carrying on
 MENU = ("start", "session", "pain", "progress", "settings", "help", "stop")
 BUTTON_PREFIX = "bc"
 BAD_RECIPIENT = 50033  # "Invalid Recipient(s)"
+ACKNOWLEDGED_KEPT = 10_000  # interaction ids remembered, to acknowledge each only once
 
 INTENT_HELP = (
     "Discord refused the Message Content intent (gateway close 4014). Either enable it: "
@@ -290,6 +292,7 @@ class DiscordAdapter:
         self._slots: dict[tuple[int, str], tuple[int, int]] = {}  # (user, slot) -> channel, msg
         self._resume = Resume(Delivery.MAX_TRIES)  # parts out before a fault
         self._in_order = InOrder()
+        self._acknowledged: OrderedDict[int, None] = OrderedDict()  # interaction ids, newest last
         self._connection: asyncio.Task | None = None
         self._stopped = asyncio.Event()
 
@@ -427,11 +430,17 @@ class DiscordAdapter:
         key = UserKey(PLATFORM, str(interaction.user.id))
         origin = Origin(interaction, ephemeral=interaction.guild_id is not None, thinking=thinking)
         turn = self._in_order.turn(key)  # our place in line, taken before the first await
-        try:
-            await interaction.response.defer(ephemeral=origin.ephemeral, thinking=thinking)
-        except discord.HTTPException as exc:  # 10062: too late; the answers go to the DMs
-            log.warning("could not acknowledge an interaction from %s: %s", key, exc)
-            origin.interaction = None
+        if interaction.id in self._acknowledged:  # delivered again: Discord would refuse a
+            origin.interaction = None  # second acknowledgement, and the core answers nothing new
+        else:
+            self._acknowledged[interaction.id] = None
+            while len(self._acknowledged) > ACKNOWLEDGED_KEPT:
+                self._acknowledged.popitem(last=False)
+            try:
+                await interaction.response.defer(ephemeral=origin.ephemeral, thinking=thinking)
+            except discord.HTTPException as exc:  # 10062: too late; the answers go to the DMs
+                log.warning("could not acknowledge an interaction from %s: %s", key, exc)
+                origin.interaction = None
         event = dataclasses.replace(event_for(key), update=str(interaction.id))
         async with turn:
             await self.coach.handle(event, origin, display_name(interaction.user))
