@@ -531,12 +531,14 @@ class AckAfterHandled:
             await task
         if self.in_hand:
             await asyncio.wait(list(self.in_hand.values()), timeout=self.STOP_PATIENCE)
-        for unfinished in list(self.in_hand.values()):  # given again after the restart
-            unfinished.cancel()
-        if self.offset is not None:
+        offset = self.offset  # before the unfinished leave `in_hand`: they are not confirmed
+        unfinished = list(self.in_hand.values())
+        for task in unfinished:  # Telegram gives them again after the restart
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        if offset is not None:
             try:
-                await self.app.bot.get_updates(offset=self.offset, timeout=0,
-                                               allowed_updates=UPDATES)
+                await self.app.bot.get_updates(offset=offset, timeout=0, allowed_updates=UPDATES)
             except TelegramError as exc:  # they come again next time: harmless
                 log.info("could not confirm the last updates to Telegram: %s", _gist(exc))
 

@@ -9,7 +9,7 @@ cannot crowd the window as the platform counts it.
 
 Messages for one person leave in the order they were made; cues and answers wait for budget;
 countdown edits are dropped when there is none to spare and give way to them (they never take
-the overall budget while a cue or an answer waits, nor its last part). A platform's "forbidden"
+the overall budget while a cue or an answer waits for it, nor its last third). A platform's "forbidden"
 turns the person's reminders off; 429s wait as asked; other transient errors retry with backoff;
 nothing is sent twice on purpose.
 """
@@ -30,9 +30,9 @@ from bot.replies import Reply
 
 log = logging.getLogger(__name__)
 
-# Countdown edits may use at most this share of the overall budget: the rest is kept for cues
-# and answers, which then find a place at once unless they alone fill the budget.
-COUNTDOWN_SHARE = 0.5
+# Countdown edits leave this share of the overall budget free: a cue or an answer then finds a
+# place at once unless cues and answers alone fill the budget.
+CUE_RESERVE = 1 / 3
 
 
 class Unreachable(Exception):
@@ -142,7 +142,8 @@ class Delivery:
         self._locks: defaultdict[UserKey, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._chats: dict[tuple[str, str], SlidingWindow] = {}
         self._overall: dict[str, SlidingWindow] = {}
-        self._waiting: defaultdict[str, int] = defaultdict(int)  # must-deliver sends waiting
+        # Cues and answers waiting for the overall budget: countdown edits give way to them.
+        self._waiting: defaultdict[str, int] = defaultdict(int)
         self._holding: dict[UserKey, _Slot] = {}  # sends under way, by person
         self._round_trip: dict[str, float] = {}  # a running average per platform, clock s
         self._freed = asyncio.Event()
@@ -194,8 +195,8 @@ class Delivery:
 
     async def try_send(self, user: UserKey, reply: Reply, not_after: float | None = None) -> bool:
         """Best-effort (countdown edits): only if the chat's budget is free now and will be
-        again by the next cue at `not_after`, and the overall budget has room to spare with no
-        cue or answer waiting for it; never waits, never retries."""
+        again by the next cue at `not_after`, and the overall budget keeps CUE_RESERVE free
+        with no cue or answer waiting for it; never waits, never retries."""
         adapter = self.adapters.get(user.platform)
         if adapter is None or self._locks[user].locked():
             return False
@@ -210,7 +211,7 @@ class Delivery:
                 return False
         if overall is not None:
             spare = overall.free() - 1
-            if self._waiting[user.platform] or spare < overall.rate.count * (1 - COUNTDOWN_SHARE):
+            if self._waiting[user.platform] or spare < overall.rate.count * CUE_RESERVE:
                 return False
         async with self._locks[user]:
             async with self._holding_slot(user, adapter, None, wait=False):
@@ -274,7 +275,8 @@ class Delivery:
         """Wait until the chat's window and the overall window both have a place, then take
         both at once (no await in between)."""
         windows = self._windows(user, adapter, context)
-        self._waiting[user.platform] += 1
+        overall = self._overall.get(user.platform)
+        held_back = False  # counted among the sends waiting for the overall budget
         try:
             while True:
                 freed = self._freed
@@ -283,9 +285,14 @@ class Delivery:
                     for window in windows:
                         window.take()
                     return _Slot(windows, self.clock.monotonic())
+                overall_full = overall is not None and overall.wait_time() != 0
+                if overall_full != held_back:
+                    self._waiting[user.platform] += 1 if overall_full else -1
+                    held_back = overall_full
                 await self._sleep_or_freed(freed, wait)
         finally:
-            self._waiting[user.platform] -= 1
+            if held_back:
+                self._waiting[user.platform] -= 1
 
     async def _sleep_or_freed(self, freed: asyncio.Event, wait: float | None) -> None:
         """Until `wait` clock seconds have passed, or (when no wait is known) a place frees."""

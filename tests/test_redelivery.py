@@ -115,3 +115,22 @@ async def test_an_update_stored_but_never_answered_gets_its_answer_when_it_comes
     assert again[0].text.startswith("Thanks, I've noted your back pain at 7/10")  # the stored answer, sent now
     assert pain_rows(coach, ana, "adhoc") == [(7, "adhoc")]
     assert await ana.says("pain 7", update="701") == []  # now it is all out: nothing more
+
+
+async def test_someone_else_reusing_an_update_id_gets_none_of_its_answers(coach):
+    """Ana's answer did not go out yet when an update carrying her update's id arrives from Ben
+    (only a forged update can do that). Ben gets nothing, Ana's answer stays hers."""
+    adapter = StallingAdapter(coach)
+    ana, ben = Person(coach, adapter, "ana", "Ana"), Person(coach, adapter, "ben", "Ben")
+    await ana.onboards()
+    await ben.onboards()
+    adapter.stalling = True
+    cut_off = asyncio.create_task(ana.says("pain 7", update="801"))
+    await asyncio.wait_for(adapter.stalled.wait(), 10)
+    cut_off.cancel()
+    await asyncio.gather(cut_off, return_exceptions=True)
+    adapter.stalling = False
+    assert await ben.says("pain 2", update="801") == []
+    assert pain_rows(coach, ben, "adhoc") == []
+    again = await ana.says("pain 7", update="801")
+    assert again[0].text.startswith("Thanks, I've noted your back pain at 7/10")

@@ -283,12 +283,20 @@ class Store:
         self._report(self.on_caught_up, flushed - self._users_behind())
 
     def rollback_turn(self) -> None:
-        """Undo the turn; writes other tasks made in it wait, in order, to be written again."""
+        """Undo the turn; writes other tasks made in it are written again at once, or wait, in
+        order, for room."""
         if self.db.conn.in_transaction:
             self.db.conn.execute("ROLLBACK")
         turn, self._turn = self._turn, None
-        if turn is not None and turn.joined:
-            self._pending.extend(write for write, _ in turn.joined)
+        if turn is None or not turn.joined:
+            return
+        self._pending.extend(write for write, _ in turn.joined)
+        try:
+            written = self.flush_pending()
+        except sqlite3.Error as exc:  # not a full disk: kept for the next try, and said
+            log.error("writes made during an undone turn wait: %s", exc)
+            written = False
+        if not written:
             self._report(self.on_behind, {w.user_id for w, _ in turn.joined if w.user_id})
 
     @property

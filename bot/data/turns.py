@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.data.dbfile import StorageLost
 from bot.data.store import Store, is_full
-from bot.data.updates import UpdateLedger
+from bot.data.updates import Handled, UpdateLedger
 from bot.events import Event, UserKey
 from bot.replies import Reply
 from bot.services import Services
@@ -64,6 +64,10 @@ class Turns:
         handled = self.ledger.find(event.user.platform, update) if update else None
         if handled is None:
             replies, sent = await self._in_one_transaction(event, route), 0
+        elif not self._same_person(event, handled):
+            log.warning("%s update %s came again from someone else: refused", event.user.platform,
+                        update)
+            return
         else:
             log.info("%s update %s came again: already handled, %d replies owed",
                      event.user.platform, update, len(handled.owed))
@@ -72,6 +76,14 @@ class Turns:
             self._told.discard(event.user)
             await self.delivery.send(event.user, Reply(self.texts("storage.saved")), context)
         await self._deliver(event, replies, sent, context)
+
+    def _same_person(self, event: Event, handled: Handled) -> bool:
+        """An update id names one person's update: its owed replies go to nobody else (a
+        forged update reusing someone's id gets nothing)."""
+        if handled.user_id is None:  # a group's note, or someone who has since erased it all
+            return True
+        user = self.store.find_user(event.user)
+        return user is not None and user.id == handled.user_id
 
     # -- the transaction ------------------------------------------------------------------------
 

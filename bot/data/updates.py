@@ -28,8 +28,9 @@ KEEP_DAYS = 7
 
 @dataclass(frozen=True)
 class Handled:
-    """An update met before: the replies it produced and how many of them went out."""
+    """An update met before: whose it was, the replies it produced and how many went out."""
 
+    user_id: int | None
     replies: tuple[Reply, ...]
     sent: int
 
@@ -46,14 +47,14 @@ class UpdateLedger:
 
     def find(self, platform: str, update_id: str) -> Handled | None:
         row = self.store.db.conn.execute(
-            "select replies, count, sent from handled_updates where platform = ? and "
+            "select user_id, replies, count, sent from handled_updates where platform = ? and "
             "update_id = ?", (platform, update_id)).fetchone()
         if row is None:
             return None
-        replies, count, sent = row
+        user_id, replies, count, sent = row
         if replies is None or sent >= count:
-            return Handled((), 0)
-        return Handled(tuple(_reply(item) for item in json.loads(replies)), sent)
+            return Handled(user_id, (), 0)
+        return Handled(user_id, tuple(_reply(item) for item in json.loads(replies)), sent)
 
     def claim(self, platform: str, update_id: str, now: datetime) -> None:
         """The update's row, first thing in its turn (a full disk fails here, before anything
