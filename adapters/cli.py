@@ -29,7 +29,8 @@ from bot.content import load_programme
 from bot.data import backup, dbfile, stats
 from bot.data.dbfile import DatabaseFileError
 from bot.data.store import SCHEMA_VERSION
-from bot.errors import ConfigError, ContentError
+from bot.data.guard import StorageGuard
+from bot.errors import ConfigError, ContentError, StorageLost
 from bot.pictures import Pictures, load_poses
 from bot.player.service import PlayerService
 from bot.player.settings import PlayerSettings, link_secret
@@ -192,6 +193,8 @@ async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace,
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     runs: list[asyncio.Task[bool]] = []
+    watch: asyncio.Task[None] | None = None  # the database file, and writes waiting for room
+    lost: BaseException | None = None
     player: PlayerService | None = None
     try:
         for platform in platforms:  # one that cannot start stops the others in `finally`
@@ -201,8 +204,15 @@ async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace,
         await coach.start()
         runs = [asyncio.create_task(platform.run(), name=f"platform-{platform.name}")
                 for platform in platforms]
-        failed = await _until_done(runs, stop)
+        watch = asyncio.create_task(StorageGuard(coach.services.store, coach.clock).watch(),
+                                    name="storage-guard")
+        failed = await _until_done(runs, stop, watch)
+        lost = watch.exception() if watch.done() and not watch.cancelled() else None
+        if lost is not None:  # the database file is gone: nothing written from now on is kept
+            log.critical("the coach stops: %s", lost)
     finally:
+        if watch is not None:
+            watch.cancel()
         for task in runs:
             task.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
@@ -212,20 +222,25 @@ async def serve(app: App, modules: list[ModuleType], args: argparse.Namespace,
             await player.stop()
         await coach.shutdown()
         coach.close()
+    if lost is not None:
+        return 3 if isinstance(lost, StorageLost) else 1
     if failed:
         log.critical("every platform has failed: stopping")
     return 1 if failed else 0  # stopped by an error: say so to whoever started the process
 
 
-async def _until_done(runs: list[asyncio.Task[bool]], stop: asyncio.Event) -> bool:
-    """Wait until a platform finishes by design or the process is asked to stop (False), or
-    every platform is given up (True). A bug in the supervision itself is raised."""
+async def _until_done(runs: list[asyncio.Task[bool]], stop: asyncio.Event,
+                      watch: asyncio.Task[None]) -> bool:
+    """Wait until a platform finishes by design, the process is asked to stop or the storage
+    watch ends (its database file gone) (False), or every platform is given up (True). A bug in
+    the supervision itself is raised."""
     waiter = asyncio.create_task(stop.wait())
     pending = set(runs)
     try:
         while pending:
-            done, _ = await asyncio.wait([*pending, waiter], return_when=asyncio.FIRST_COMPLETED)
-            if waiter in done:
+            done, _ = await asyncio.wait([*pending, waiter, watch],
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done or watch in done:
                 return False
             for task in done:
                 pending.discard(task)

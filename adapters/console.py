@@ -17,8 +17,10 @@ back to the chat), and the pain question comes here as after any workout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+import threading
 import webbrowser
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -199,7 +201,7 @@ class ConsoleAdapter:
                 await self._page_done()
                 await self.coach.settled(self.key)
                 self._write(self.prompt)
-            line = await loop.run_in_executor(None, self.stdin.readline)
+            line = await self._read_line(loop)
             self._prompt_shown = False  # the person's line ended it
             if not line or self._closed:
                 self._write("\n")
@@ -222,6 +224,23 @@ class ConsoleAdapter:
         if self._on_page and self.follow_page is not None:
             await self.follow_page(self.key)
         self._on_page = False
+
+    async def _read_line(self, loop: asyncio.AbstractEventLoop) -> str:
+        """One line of input, read by a daemon thread: a coach asked to stop (SIGTERM, its
+        database file gone) ends without waiting for the person to press Enter, which a
+        thread of the loop's executor would make it do."""
+        line: asyncio.Future[str] = loop.create_future()
+
+        def read() -> None:
+            try:
+                text = self.stdin.readline()
+            except (OSError, ValueError):  # input closed under us
+                text = ""
+            with contextlib.suppress(RuntimeError):  # the loop has ended meanwhile
+                loop.call_soon_threadsafe(lambda: line.done() or line.set_result(text))
+
+        threading.Thread(target=read, name="console-input", daemon=True).start()
+        return await line
 
     async def _finish(self) -> None:
         """Leaving: a workout on the page is waited for; a running workout is kept for later

@@ -36,6 +36,9 @@ Only the owner may press them, and only buttons that are on the pressed message 
 client can send any custom_id): whose data is used is always decided by the interaction's user,
 never by the channel or the payload.
 
+Each event carries its interaction or message id: an event the gateway delivers again (a
+replay after a resume) has no second effect (the core's ledger, bot/data/turns.py).
+
 This file only translates: interactions and messages become Text, Picked or Command for the
 coach, and a Reply becomes messages (buttons, files, edits). Every coaching decision, the pacing
 and the retries live in the core.
@@ -44,11 +47,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -88,6 +93,7 @@ AUTHENTICATION_FAILED = 4004  # gateway close code: the token was revoked or res
 DMS_CLOSED = 50007  # "Cannot send messages to this user": DMs closed, or no shared server
 RECENT_INTERACTIONS = 1000  # people whose latest interaction is kept (for closed-DM advice)
 ADVICE_EVERY = FOLLOWUP_WINDOW  # seconds between two closed-DM advices to one person
+ACKNOWLEDGED_KEPT = 10_000  # interaction ids remembered, to acknowledge each only once
 
 INTENT_HELP = (
     "Discord refused the Message Content intent (gateway close 4014). Either enable it: "
@@ -320,6 +326,7 @@ class DiscordAdapter:
         self._recent: dict[int, Origin] = {}  # user id -> their latest interaction, oldest first
         self._tell_dms_closed: set[int] = set()  # told at their next interaction
         self._told_dms_closed: dict[int, float] = {}  # user id -> when last told (monotonic)
+        self._acknowledged: OrderedDict[int, None] = OrderedDict()  # interaction ids, newest last
         self._connection: asyncio.Task | None = None
         self._stopped = asyncio.Event()
 
@@ -450,11 +457,11 @@ class DiscordAdapter:
                 await self.coach.send(key, Reply(self.coach.texts("discord.no_content")),
                                                  origin)
                 return
-            event: Event = Text(key, message.content, private=True)
+            event: Event = Text(key, message.content, private=True, update=str(message.id))
             origin = Origin()
         elif any(user.id == self.client.user.id for user in message.mentions):
             text = re.sub(rf"<@!?{self.client.user.id}>", "", message.content).strip()
-            event = Text(key, text, private=False)
+            event = Text(key, text, private=False, update=str(message.id))
             origin = Origin(channel=message.channel, message=message)
         else:
             return
@@ -467,16 +474,23 @@ class DiscordAdapter:
         key = UserKey(PLATFORM, str(interaction.user.id))
         origin = Origin(interaction, ephemeral=interaction.guild_id is not None, thinking=thinking)
         turn = self._in_order.turn(key)  # our place in line, taken before the first await
-        try:
-            await interaction.response.defer(ephemeral=origin.ephemeral, thinking=thinking)
-        except discord.HTTPException as exc:  # 10062: too late; the answers go to the DMs
-            log.warning("could not acknowledge an interaction from %s: %s", key, exc)
-            origin.interaction = None
-        self._remember(interaction.user.id, origin)
+        if interaction.id in self._acknowledged:  # delivered again: Discord would refuse a
+            origin.interaction = None  # second acknowledgement, and the core answers nothing new
+        else:
+            self._acknowledged[interaction.id] = None
+            while len(self._acknowledged) > ACKNOWLEDGED_KEPT:
+                self._acknowledged.popitem(last=False)
+            try:
+                await interaction.response.defer(ephemeral=origin.ephemeral, thinking=thinking)
+            except discord.HTTPException as exc:  # 10062: too late; the answers go to the DMs
+                log.warning("could not acknowledge an interaction from %s: %s", key, exc)
+                origin.interaction = None
+            self._remember(interaction.user.id, origin)
+        event = dataclasses.replace(event_for(key), update=str(interaction.id))
         async with turn:
             if interaction.user.id in self._tell_dms_closed and origin.interaction is not None:
                 await self._advise_open_dms(interaction.user.id, origin)
-            await self.coach.handle(event_for(key), origin, display_name(interaction.user))
+            await self.coach.handle(event, origin, display_name(interaction.user))
         if origin.interaction is not None and origin.thinking and not origin.answered:
             with _logged("could not remove an unanswered 'thinking' message"):
                 await interaction.delete_original_response()
@@ -506,10 +520,11 @@ class DiscordAdapter:
                     return
                 direct = True
             if origin.channel is not None:
-                await self._post(user, origin.channel, reply, progress, reference=origin.message)
+                await self._post(user, origin.channel, reply, progress, origin,
+                                 reference=origin.message)
             else:
                 await self._post(user, await self.client.create_dm(discord.Object(int(user.id))),
-                                 reply, progress)
+                                 reply, progress, origin)
                 self._tell_dms_closed.discard(int(user.id))  # open again
                 self._told_dms_closed.pop(int(user.id), None)
         except discord.Forbidden as exc:
@@ -529,6 +544,14 @@ class DiscordAdapter:
             log.error("Discord refused a message to %s: %s", user, exc)  # a bug: not retried
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise Transient(f"{type(exc).__name__}: {redact(str(exc))}") from None
+
+    def chat_of(self, user: UserKey, context: object | None) -> str:
+        """The channel a reply goes to, for the core's per-chat budget: a server channel is one
+        chat for everyone in it; a person's DMs and their interactions' follow-ups are theirs."""
+        origin = context if isinstance(context, Origin) else None
+        if origin is not None and origin.channel is not None:
+            return f"channel:{origin.channel.id}"
+        return f"dm:{user.id}"
 
     # -- closed DMs ---------------------------------------------------------------------------
 
@@ -593,7 +616,7 @@ class DiscordAdapter:
         followup = origin.interaction.followup
         try:
             await self._deliver(user, lambda **kw: followup.send(
-                ephemeral=origin.ephemeral, wait=True, **kw), reply, progress)
+                ephemeral=origin.ephemeral, wait=True, **kw), reply, progress, origin)
         except discord.NotFound as exc:  # 10015 unknown webhook: the token has expired
             log.info("interaction expired for %s (%s); answering in DMs", user, exc)
             origin.interaction = None
@@ -602,18 +625,19 @@ class DiscordAdapter:
         return True
 
     async def _post(self, user: UserKey, channel: discord.abc.Messageable, reply: Reply,
-                    progress: Progress, reference: discord.Message | None = None) -> None:
+                    progress: Progress, origin: Origin,
+                    reference: discord.Message | None = None) -> None:
         """Messages in a channel; a reply with a slot remembers its message for later edits."""
         def send(**kw):
             if reference is not None:
                 kw.update(reference=reference, mention_author=False)
             return channel.send(**kw)
-        message = await self._deliver(user, send, reply, progress)
+        message = await self._deliver(user, send, reply, progress, origin)
         if reply.slot and message is not None:
             self._slots[(int(user.id), reply.slot)] = (message.channel.id, message.id)
 
-    async def _deliver(self, user: UserKey, send, reply: Reply,
-                       progress: Progress) -> discord.Message | None:
+    async def _deliver(self, user: UserKey, send, reply: Reply, progress: Progress,
+                       origin: Origin) -> discord.Message | None:
         """One Reply as messages through `send`: text in parts of at most 2,000 characters; the
         picture, files and buttons go on the last one. The core's retry after a fault sends only
         the parts that did not go out."""
@@ -621,9 +645,12 @@ class DiscordAdapter:
         attachments = ((reply.image,) if reply.image else ()) + reply.files
         view = ChoicesView(int(user.id), reply.choices) if reply.choices else None
         message = None
+        first = progress.done  # a retry starts where the last try stopped, on a place of its own
         for index, text in enumerate(texts):
-            if index < progress.done:
+            if index < first:
                 continue
+            if index > first:
+                await self.coach.services.delivery.next_message(user, origin)
             options: dict = {"content": text} if text else {}
             if index == len(texts) - 1:
                 if attachments:  # a GIF attached is shown animated, in the message

@@ -16,6 +16,11 @@ What comes in is untrusted:
   so the updates after it still arrive.
 Start-up calls are retried on 5xx and network errors, then end in one clear ConfigError.
 
+Every update is confirmed to Telegram only once it has been handled (AckAfterHandled for long
+polling, HandleOnPut for a webhook): a bot killed mid-batch gets what it had fetched but not
+handled again when it restarts. Each event carries its update_id, so the core's ledger makes a
+second delivery harmless (bot/data/turns.py).
+
 This file only translates: an Update becomes a Text, Picked or Command for the coach, and a
 Reply becomes messages (inline keyboards, photos, animations, documents, edits of the live
 countdown). Pacing, retries and every coaching decision live in the core.
@@ -28,6 +33,8 @@ longer accepts is forgotten and the picture uploaded again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -55,7 +62,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from adapters import _plumbing
 from adapters._plumbing import Progress, Resume, redact
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StorageLost
 from bot.coach import Coach
 from bot.data.platform_files import PlatformFiles
 from bot.delivery import Delivery, Rate, RetryAfter, SendBudget, Transient, Unreachable
@@ -147,16 +154,22 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         # Uploaded pictures' file_ids, under the bot's number: the public part of the token.
         self.uploaded = PlatformFiles(coach.services.store, PLATFORM, token.split(":", 1)[0])
+        posted = HandleOnPut()
         builder = (
             ApplicationBuilder().token(token)
             .base_url(base_url).base_file_url(base_file_url or _file_url(base_url))
             .job_queue(None)  # the core owns the only scheduler
-            .concurrent_updates(True))  # one person's slow answer never holds up another's
+            .concurrent_updates(True)  # one person's slow answer never holds up another's
+            .update_queue(posted))
         if request is None:
             builder = builder.connection_pool_size(connections)
         else:  # another transport (tests answer in-process: tests/standins/in_process.py)
             builder = builder.request(request).get_updates_request(request)
         self.app: Application = builder.build()
+        # Updates whose handling found the database file gone: never confirmed to Telegram.
+        self._unconfirmed: set[int] = set()
+        self.poller = AckAfterHandled(self.app, poll_timeout, self._unconfirmed)
+        posted.handle = self._handle_posted
         self.app.add_handler(TypeHandler(Update, self.refuse_forged), group=-1)  # before all
         self.app.add_handler(CallbackQueryHandler(self.on_press))
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
@@ -188,9 +201,8 @@ class TelegramAdapter:
             await self._at_startup("setMyCommands", lambda: self.app.bot.set_my_commands(menu))
             await self.app.start()
             if self.webhook is None:
-                await self._at_startup("deleteWebhook", lambda: self.app.updater.start_polling(
-                    poll_interval=0, timeout=self.poll_timeout, allowed_updates=UPDATES,
-                    error_callback=_polling_failed))
+                await self._at_startup("deleteWebhook", self.app.bot.delete_webhook)
+                self.poller.start()
             else:
                 await self._at_startup("setWebhook", self._start_webhook)
         except BaseException:
@@ -254,7 +266,8 @@ class TelegramAdapter:
         await self._stopped.wait()
 
     async def stop(self) -> None:
-        """Stop receiving, finish the updates in hand, close the connections."""
+        """Stop receiving, finish the updates in hand (confirming them), close the connections."""
+        await self.poller.stop()
         self._stopped.set()
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
@@ -347,10 +360,23 @@ class TelegramAdapter:
             origin = Origin(user.id)
         else:  # a group hears only "let's talk in private", as a reply to the person
             origin = Origin(chat.id, update.message.message_id if update.message else None)
+        event = dataclasses.replace(event_for(key, private), update=str(update.update_id))
         async with self._chat_locks[chat.id]:
             if before is not None:
                 await before
-            await self.coach.handle(event_for(key, private), origin, user.first_name or "")
+            try:
+                await self.coach.handle(event, origin, user.first_name or "")
+            except StorageLost:
+                self._unconfirmed.add(update.update_id)  # Telegram must deliver it again
+                raise
+
+    async def _handle_posted(self, update: Update) -> None:
+        """A webhook post: handled before python-telegram-bot's server answers Telegram; one
+        whose handling found the database gone is answered 503, so Telegram posts it again."""
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        if update.update_id in self._unconfirmed:
+            from tornado.web import HTTPError  # python-telegram-bot's webhook server is tornado
+            raise HTTPError(503)
 
     # -- outbound -----------------------------------------------------------------------------
 
@@ -369,7 +395,7 @@ class TelegramAdapter:
             if reply.edit and reply.slot and await self._edit(origin, reply):
                 return
             if reply.kind != "countdown":  # a countdown only ever edits its cue
-                await self._send_new(origin, reply, progress)
+                await self._send_new(user, origin, reply, progress)
         except Forbidden as exc:
             raise Unreachable(redact(exc.message)) from None
         except TelegramRetryAfter as exc:
@@ -402,10 +428,12 @@ class TelegramAdapter:
             raise
         return True
 
-    async def _send_new(self, origin: Origin, reply: Reply, progress: Progress) -> None:
+    async def _send_new(self, user: UserKey, origin: Origin, reply: Reply,
+                        progress: Progress) -> None:
         """Picture (with the text as caption when it fits, else its first paragraph when that
         does), text in parts of at most 4,096 characters, then files; buttons go on the last
-        message. The core's retry after a fault sends only the parts that did not go out."""
+        message. Each part after the first waits for its own place in the core's budget. The
+        core's retry after a fault sends only the parts that did not go out."""
         texts = split_text(reply.text)
         caption = None
         if reply.image is not None:
@@ -414,11 +442,12 @@ class TelegramAdapter:
         parts = ([(picture, reply.image, caption)] if reply.image else []) \
             + [("text", t, None) for t in texts] + [("document", f, None) for f in reply.files]
         markup = keyboard(reply.choices, origin.private)
+        first = progress.done  # a retry starts where the last try stopped, on a place of its own
         for index, (kind, content, caption) in enumerate(parts):
-            if index < progress.done:
+            if index < first:
                 continue
-            if index:
-                await self._pace()
+            if index > first:
+                await self.coach.services.delivery.next_message(user, origin)
             last = index == len(parts) - 1
             async with self._calls:
                 message = await self._send_part(origin, kind, content, caption,
@@ -426,8 +455,6 @@ class TelegramAdapter:
             progress.done = index + 1
             if reply.slot and kind != "document":
                 self._slots[(origin.chat_id, reply.slot)] = message.message_id
-        if len(parts) > 1:
-            await self._pace()  # the budget counted one message; leave room as for the rest
 
     async def _send_part(self, origin: Origin, kind: str, content: str | Attachment,
                          caption: str | None, markup: InlineKeyboardMarkup | None,
@@ -466,10 +493,123 @@ class TelegramAdapter:
             self.uploaded.keep(picture.key, file_id)
         return message
 
-    async def _pace(self) -> None:
-        """Between the messages of one Reply: the chat's budget interval, on the core's clock."""
-        if self.budget.per_chat is not None:
-            await self.coach.clock.sleep(self.budget.per_chat.interval)
+    def chat_of(self, user: UserKey, context: object | None) -> str:
+        """The chat a reply goes to, for the core's per-chat budget: a group is one chat."""
+        origin = context if isinstance(context, Origin) else Origin(int(user.id))
+        return str(origin.chat_id)
+
+
+# -- receiving: an update is confirmed only once it is handled -----------------------------------
+
+class AckAfterHandled:
+    """Long polling that confirms an update to Telegram only once it has been handled.
+
+    getUpdates confirms every update below its `offset`. python-telegram-bot's Updater asks for
+    the next batch (offset = last id + 1) as soon as a batch is queued, before any of it is
+    handled, so a bot killed mid-batch lost those updates for good. Here the offset never
+    passes an update still being handled: Telegram keeps it, and hands it out again to the next
+    poll, or to the bot after a crash. Within this process an update is handled once (ids
+    already seen are skipped); across a crash the core's ledger makes a second delivery
+    harmless. Updates are handled concurrently, as python-telegram-bot would; while some are
+    still in hand, the next poll waits until all of them are done, or PATIENCE seconds, so new
+    updates still come in without asking Telegram for the same ones again and again."""
+
+    PATIENCE = 0.5  # real seconds
+    STOP_PATIENCE = 10.0  # real seconds to finish the updates in hand when stopping
+    LONGEST_PAUSE = 30.0  # real seconds between tries while getUpdates fails
+
+    def __init__(self, app: Application, timeout: float, unconfirmed: set[int]) -> None:
+        self.app = app
+        self.timeout = timeout
+        self.unconfirmed = unconfirmed  # never confirmed (see TelegramAdapter)
+        self.in_hand: dict[int, asyncio.Task] = {}
+        self.highest: int | None = None  # the newest update id taken in hand
+        self._all_done = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll(), name="telegram-polling")
+
+    @property
+    def offset(self) -> int | None:
+        """What getUpdates confirms: everything before the oldest update not yet handled."""
+        waiting = set(self.in_hand) | self.unconfirmed
+        if waiting:
+            return min(waiting)
+        return self.highest + 1 if self.highest is not None else None
+
+    async def _poll(self) -> None:
+        failures = 0
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=self.offset, timeout=0 if self.in_hand else self.timeout,
+                    allowed_updates=UPDATES)
+                failures = 0
+            except TelegramError as exc:
+                _polling_failed(exc)
+                failures += 1
+                await asyncio.sleep(min(self.LONGEST_PAUSE, 2.0 ** (failures - 1)))
+                continue
+            new = [u for u in updates if self.highest is None or u.update_id > self.highest]
+            for update in new:
+                self.highest = update.update_id
+                self.in_hand[update.update_id] = asyncio.create_task(
+                    self._handle(update), name=f"telegram-update-{update.update_id}")
+            if self.in_hand or (self.unconfirmed and not new):
+                self._all_done.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._all_done.wait(), self.PATIENCE)
+
+    async def _handle(self, update: Update) -> None:
+        try:
+            await self.app.update_processor.process_update(update,
+                                                           self.app.process_update(update))
+        except Exception as exc:  # python-telegram-bot reports handlers' errors itself
+            log.error("Telegram update %d was not handled: %s", update.update_id,
+                      _described(exc))
+        finally:
+            del self.in_hand[update.update_id]
+            if not self.in_hand:
+                self._all_done.set()
+
+    async def stop(self) -> None:
+        """Stop polling, let the updates in hand finish, and confirm those that did."""
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if self.in_hand:
+            await asyncio.wait(list(self.in_hand.values()), timeout=self.STOP_PATIENCE)
+        offset = self.offset  # before the unfinished leave `in_hand`: they are not confirmed
+        unfinished = list(self.in_hand.values())
+        for task in unfinished:  # Telegram gives them again after the restart
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        if offset is not None:
+            try:
+                await self.app.bot.get_updates(offset=offset, timeout=0, allowed_updates=UPDATES)
+            except TelegramError as exc:  # they come again next time: harmless
+                log.info("could not confirm the last updates to Telegram: %s", _gist(exc))
+
+
+class HandleOnPut(asyncio.Queue):
+    """The update queue python-telegram-bot's webhook server puts each posted update into.
+    Here `put` handles the update before it returns, so the server answers Telegram only once
+    the update has been handled, and Telegram posts again whatever a crash interrupted.
+    (Anything else, python-telegram-bot's own stop signal, is queued as usual.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handle: Callable[[Update], Awaitable[None]] | None = None
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.handle is not None:
+            await self.handle(item)
+            return
+        await super().put(item)
 
 
 # -- buttons ------------------------------------------------------------------------------------

@@ -63,11 +63,12 @@ async def say_hello(coach: Coach, first: int, count: int, concurrency: int) -> N
 
 def per_person_state(coach: Coach) -> dict[str, int]:
     """What the coach holds per person in memory. Locks and workouts go back to zero; send
-    budgets are kept for people who sent in the last second (1 message/s refills in 1 s) and
-    the full ones are forgotten each time their number doubles, so they stay bounded."""
+    budgets (a sliding window per chat) are kept for chats sent to in the last second (a window
+    of 1 s) and the idle ones are forgotten each time their number doubles, so they stay
+    bounded."""
     delivery = coach.services.delivery
     return {"coach locks": len(coach._locks), "delivery locks": len(delivery._locks),
-            "workouts": len(coach._workouts), "send budgets": len(delivery._chat_buckets)}
+            "workouts": len(coach._workouts), "send budgets": len(delivery._chats)}
 
 
 async def main_async(args: argparse.Namespace) -> bool:
@@ -107,7 +108,7 @@ async def main_async(args: argparse.Namespace) -> bool:
     print(f"stored: {rows:,} people answered and saved (warm-up included); replies sent "
           f"{adapter.replies:,}")
     print("kept in memory per person: " + ", ".join(f"{k} {v}" for k, v in state.items()))
-    bounded = state["send budgets"] <= max(coach.services.delivery.KEEP_BUCKETS,
+    bounded = state["send budgets"] <= max(coach.services.delivery.KEEP_CHATS,
                                            (args.warmup + args.people) // 10)
     met = growth <= TARGET_GROWTH_MB and rows == args.warmup + args.people and bounded \
         and state["coach locks"] == state["delivery locks"] == state["workouts"] == 0

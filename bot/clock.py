@@ -67,6 +67,11 @@ class Clock:
         """Sleep for `seconds` of clock time."""
         await asyncio.sleep(self._timer_delay(seconds))
 
+    async def sleep_real(self, seconds: float) -> None:
+        """Sleep `seconds` of real time, whatever the scale: for checks of the machine itself
+        (is the database file still there?), which a time scale must not hurry."""
+        await asyncio.sleep(seconds)
+
     async def sleep_until(self, deadline: float) -> None:
         """Sleep until the monotonic clock reaches `deadline`."""
         await asyncio.sleep(self._timer_delay(deadline - self.monotonic()))

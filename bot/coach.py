@@ -29,6 +29,7 @@ from bot.services import Services
 from bot.clock import Clock
 from bot.delivery import KeyLock, Outbound, PersonLocks
 from bot.data.store import User
+from bot.data.turns import Turns
 from bot.localtime import zone_or_utc
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
@@ -59,6 +60,7 @@ class Coach:
         self._workouts: dict[UserKey, WorkoutSession] = {}
         self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
         self._leaving: set[UserKey] = set()  # said "quit": the terminal ends its session
+        self.turns = Turns(services)  # one transaction per event, each update handled once
         self.table.add(self._core_feature())
 
     def use(self, *features: Feature) -> None:
@@ -98,16 +100,11 @@ class Coach:
 
     async def handle(self, event: Event, context: object | None = None, name: str = "") -> bool:
         """Answer one event from a person; replies go out before the next event is handled.
+        An update the platform delivers again has no second effect (bot/data/turns.py).
         True when the person asked to leave ("quit"): a terminal ends there."""
         async with self._lock(event.user):
             self._leaving.discard(event.user)
-            try:
-                replies = await self._route(event, name)
-            except Exception:
-                log.exception("error handling an event from %s", event.user)
-                replies = [Reply(self.texts("menu.error"))]
-            for reply in replies:
-                await self.services.delivery.send(event.user, reply, context)
+            await self.turns.run(event, lambda: self._route(event, name), context)
             session = self._workouts.get(event.user)
             if session is not None and session.task is None:
                 session.start()  # only after the replies above, so cues never overtake them

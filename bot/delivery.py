@@ -1,11 +1,19 @@
 """The outbound port: how the coach speaks through whichever adapter a person is on.
 
-Each adapter declares a send budget (per chat and overall). Messages for one person leave in the
-order they were made; cues wait for budget, countdown edits are dropped when there is none left.
-A platform's "forbidden" is reported to the coach (which decides about the reminders: a block at
-once, closed DMs only after two days of failures), and so is the first send that gets through
-again; 429s wait as asked; other transient errors retry with backoff; nothing is sent twice on
-purpose.
+Each adapter declares a send budget: per chat (the platform's chat: a group is one chat, however
+many people write in it) and overall. Both are sliding windows, and a send takes its place in
+both at the same instant or waits: it never holds a chat's place while waiting for the overall
+budget. A send keeps its place from the moment it starts until the window's length after the
+platform answered, so a request that reaches the platform late (a busy machine, a slow network)
+cannot crowd the window as the platform counts it. A chat's window with no place held is no
+different from a new one, so idle ones are forgotten and memory stays bounded.
+
+Messages for one person leave in the order they were made; cues and answers wait for budget;
+countdown edits are dropped when there is none to spare and give way to them (they never take
+the overall budget while a cue or an answer waits for it, nor its last third). A platform's
+"forbidden" is reported to the coach (which decides about the reminders: a block at once, closed
+DMs only after two days of failures), and so is the first send that gets through again; 429s
+wait as asked; other transient errors retry with backoff; nothing is sent twice on purpose.
 
 Per-person locks (`PersonLocks`) live here too: Delivery, the coach and adapters each keep one
 lock per person or chat, and a plain dict of them would grow by one for every person who ever
@@ -16,8 +24,11 @@ across an await cannot end up guarding a lock that was already forgotten.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -26,6 +37,10 @@ from bot.events import UserKey
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
+
+# Countdown edits leave this share of the overall budget free: a cue or an answer then finds a
+# place at once unless cues and answers alone fill the budget.
+CUE_RESERVE = 1 / 3
 
 
 class Unreachable(Exception):
@@ -68,7 +83,9 @@ class SendBudget:
 
 
 class Outbound(Protocol):
-    """What every adapter implements so the coach can speak."""
+    """What every adapter implements so the coach can speak. An adapter may also define
+    `chat_of(user, context) -> str`, the platform chat a reply goes to (the key of the per-chat
+    budget); without it each person is their own chat."""
 
     platform: str
     budget: SendBudget
@@ -79,46 +96,65 @@ class Outbound(Protocol):
         ...
 
 
-class TokenBucket:
-    """A classic token bucket on the injected clock."""
+class SlidingWindow:
+    """At most `rate.count` sends in any `rate.per_seconds` of clock time. A send holds a place
+    from `take()` until `rate.per_seconds` after its `release()` (when the platform answered)."""
 
     def __init__(self, clock: Clock, rate: Rate) -> None:
         self.clock = clock
         self.rate = rate
-        self.tokens = float(rate.count)
-        self.stamp = clock.monotonic()
+        self.open = 0  # sends under way
+        # When the places of answered sends free, soonest first. Kept as the instant each frees
+        # (not when it was answered): "free now" and "free in so long" then come from the same
+        # comparison, so a full window never reports a wait of 0 through float rounding.
+        self._frees_at: list[float] = []
 
-    def _refill(self) -> None:
+    def _places_held(self, now: float) -> int:
+        freed = bisect.bisect_right(self._frees_at, now)
+        if freed:
+            del self._frees_at[:freed]
+        return self.open + len(self._frees_at)
+
+    def free(self) -> int:
+        """Places a send could take right now."""
+        return max(0, self.rate.count - self._places_held(self.clock.monotonic()))
+
+    def wait_time(self) -> float | None:
+        """Clock seconds until a place frees: 0 when one is free now (else always more than
+        0), None when every place is held by a send still under way (its answer frees it)."""
         now = self.clock.monotonic()
-        self.tokens = min(self.rate.count, self.tokens + (now - self.stamp) / self.rate.interval)
-        self.stamp = now
+        if self._places_held(now) < self.rate.count:
+            return 0.0
+        if not self._frees_at:
+            return None
+        return self._frees_at[0] - now  # > now, or it would have been freed above
 
-    def try_take(self) -> bool:
-        self._refill()
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
+    def idle(self) -> bool:
+        """No place held (no send under way, none answered within the window): no different
+        from a new window, so it can be forgotten."""
+        return self._places_held(self.clock.monotonic()) == 0
 
-    def wait_time(self) -> float:
-        self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) * self.rate.interval
+    def take(self) -> None:
+        self.open += 1
 
-    def full(self) -> bool:
-        """Refilled to the brim: no different from a new bucket, so it can be forgotten."""
-        self._refill()
-        return self.tokens >= self.rate.count
+    def release(self) -> None:
+        self.open -= 1
+        bisect.insort(self._frees_at, self.clock.monotonic() + self.rate.per_seconds)
 
-    def free_at(self) -> float:
-        """Clock time at which a token will be available (now if one is)."""
-        return self.clock.monotonic() + self.wait_time()
+
+@dataclass
+class _Slot:
+    """The places one message holds while it is under way, and when it started."""
+
+    windows: tuple[SlidingWindow, ...]
+    started: float
 
 
 class Delivery:
     """Routes replies to adapters, in order per person, within each adapter's budget."""
 
     MAX_TRIES = 5
-    KEEP_BUCKETS = 1024  # per-chat budgets kept before forgetting the full ones
+    KEEP_CHATS = 1024  # per-chat windows kept before forgetting the idle ones
 
     def __init__(self, clock: Clock,
                  on_unreachable: Callable[[UserKey, str, bool], Awaitable[None]] | None = None,
@@ -129,14 +165,19 @@ class Delivery:
         self.adapters: dict[str, Outbound] = {}
         self._refused: set[UserKey] = set()  # refused since their last delivered message
         self._locks: PersonLocks[UserKey] = PersonLocks()  # dropped when idle
-        self._chat_buckets: dict[UserKey, TokenBucket] = {}
-        self._sweep_at = self.KEEP_BUCKETS
-        self._overall: dict[str, TokenBucket] = {}
+        self._chats: dict[tuple[str, str], SlidingWindow] = {}
+        self._sweep_at = self.KEEP_CHATS
+        self._overall: dict[str, SlidingWindow] = {}
+        # Cues and answers waiting for the overall budget: countdown edits give way to them.
+        self._waiting: defaultdict[str, int] = defaultdict(int)
+        self._holding: dict[UserKey, _Slot] = {}  # sends under way, by person
+        self._round_trip: dict[str, float] = {}  # a running average per platform, clock s
+        self._freed = asyncio.Event()
 
     def register(self, adapter: Outbound) -> None:
         self.adapters[adapter.platform] = adapter
         if adapter.budget.overall:
-            self._overall[adapter.platform] = TokenBucket(self.clock, adapter.budget.overall)
+            self._overall[adapter.platform] = SlidingWindow(self.clock, adapter.budget.overall)
 
     def can_edit(self, user: UserKey) -> bool:
         adapter = self.adapters.get(user.platform)
@@ -154,7 +195,6 @@ class Delivery:
             log.warning("no adapter for platform %s", user.platform)
             return False
         async with self._locks[user]:
-            await self._wait_for_budget(user, adapter)
             return await self._send_with_retries(adapter, user, reply, context)
 
     async def wait_for_room(self, user: UserKey) -> None:
@@ -173,75 +213,170 @@ class Delivery:
                 async with lock:
                     pass
                 continue
-            buckets = [b for b in (self._chat_bucket(user, adapter),
-                                   self._overall.get(user.platform)) if b is not None]
-            wait = max((b.wait_time() for b in buckets), default=0.0)
-            if wait <= 0:
+            freed = self._freed
+            wait = self._wait_time(self._windows(user, adapter, None))
+            if wait == 0:
                 return
-            await self.clock.sleep(wait)
+            await self._sleep_or_freed(freed, wait)
 
     async def try_send(self, user: UserKey, reply: Reply, not_after: float | None = None) -> bool:
-        """Best-effort (countdown edits): only if budget is free now and leaves room for the next
-        cue at `not_after`; never waits, never retries."""
+        """Best-effort (countdown edits): only if the chat's budget is free now and will be
+        again by the next cue at `not_after`, and the overall budget keeps CUE_RESERVE free
+        with no cue or answer waiting for it; never waits, never retries."""
         adapter = self.adapters.get(user.platform)
         if adapter is None or self._locks[user].locked():
             return False
-        chat = self._chat_bucket(user, adapter)
+        chat = self._chat_window(user, adapter, None)
         overall = self._overall.get(user.platform)
         if chat is not None:
-            if chat.wait_time() > 0:
+            if chat.free() == 0:
                 return False
-            if not_after is not None and self.clock.monotonic() + chat.rate.interval > not_after:
+            ready_again = self.clock.monotonic() + chat.rate.per_seconds \
+                + 2 * self._round_trip.get(user.platform, 0.0)
+            if not_after is not None and ready_again > not_after:
                 return False
-        if overall is not None and overall.wait_time() > 0:
-            return False
+        if overall is not None:
+            spare = overall.free() - 1
+            if self._waiting[user.platform] or spare < overall.rate.count * CUE_RESERVE:
+                return False
         async with self._locks[user]:
-            if chat is not None:
-                chat.try_take()
-            if overall is not None:
-                overall.try_take()
-            try:
-                await adapter.send(user, reply, None)
-                await self._reached(user)
-                return True
-            except Unreachable as exc:
-                await self._unreachable(user, exc)
-            except (RetryAfter, Transient) as exc:
-                log.info("countdown edit dropped for %s: %s", user, exc)
-            return False
+            async with self._holding_slot(user, adapter, None, wait=False):
+                try:
+                    await adapter.send(user, reply, None)
+                except Unreachable as exc:
+                    await self._unreachable(user, exc)
+                    return False
+                except (RetryAfter, Transient) as exc:
+                    log.info("countdown edit dropped for %s: %s", user, exc)
+                    return False
+            await self._reached(user)
+            return True
 
-    def _chat_bucket(self, user: UserKey, adapter: Outbound) -> TokenBucket | None:
+    async def next_message(self, user: UserKey, context: object | None = None) -> None:
+        """Between two messages of one reply (a long text in parts, a photo then its text):
+        the message just sent ends its place and the next one waits for its own, so every
+        message an adapter sends counts against the budget."""
+        adapter = self.adapters.get(user.platform)
+        if adapter is None:
+            return
+        slot = self._holding.pop(user, None)
+        if slot is not None:
+            self._release(slot)
+            self._holding[user] = await self._take(user, adapter, context)
+        else:  # an adapter called directly, outside a Delivery send: pace it all the same
+            self._release(await self._take(user, adapter, context))
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _chat_key(user: UserKey, adapter: Outbound, context: object | None) -> tuple[str, str]:
+        """The platform chat a reply goes to: a group is one chat for everyone in it."""
+        chat_of = getattr(adapter, "chat_of", None)
+        return user.platform, (chat_of(user, context) if chat_of is not None else str(user))
+
+    def _chat_window(self, user: UserKey, adapter: Outbound,
+                     context: object | None) -> SlidingWindow | None:
         rate = adapter.budget.per_chat
         if rate is None:
             return None
-        bucket = self._chat_buckets.get(user)
-        if bucket is None:
-            self._forget_full_buckets()
-            bucket = self._chat_buckets[user] = TokenBucket(self.clock, rate)
-        return bucket
+        key = self._chat_key(user, adapter, context)
+        window = self._chats.get(key)
+        if window is None:
+            self._forget_idle_chats()
+            window = self._chats[key] = SlidingWindow(self.clock, rate)
+        return window
 
-    def _forget_full_buckets(self) -> None:
-        """Keep budgets for the people sending now, not for everyone ever: each time their
-        number has doubled, drop the full ones (a full bucket acts exactly like a new one)."""
-        if len(self._chat_buckets) < self._sweep_at:
+    def _forget_idle_chats(self) -> None:
+        """Keep windows for the chats sending now, not for every chat ever: each time their
+        number has doubled, drop the idle ones (an idle window acts exactly like a new one).
+        Nothing keeps a window across an await without holding a place in it (`_take` looks
+        its windows up again each time it wakes), so a forgotten window is never used again."""
+        if len(self._chats) < self._sweep_at:
             return
-        for user in [user for user, bucket in self._chat_buckets.items() if bucket.full()]:
-            del self._chat_buckets[user]
-        self._sweep_at = max(self.KEEP_BUCKETS, 2 * len(self._chat_buckets))
+        for key in [key for key, window in self._chats.items() if window.idle()]:
+            del self._chats[key]
+        self._sweep_at = max(self.KEEP_CHATS, 2 * len(self._chats))
 
-    async def _wait_for_budget(self, user: UserKey, adapter: Outbound) -> None:
-        for bucket in (self._chat_bucket(user, adapter), self._overall.get(user.platform)):
-            if bucket is None:
-                continue
-            while not bucket.try_take():
-                await self.clock.sleep(bucket.wait_time())
+    def _windows(self, user: UserKey, adapter: Outbound,
+                 context: object | None) -> tuple[SlidingWindow, ...]:
+        return tuple(window for window in (self._chat_window(user, adapter, context),
+                                           self._overall.get(user.platform)) if window)
+
+    @staticmethod
+    def _wait_time(windows: tuple[SlidingWindow, ...]) -> float | None:
+        """0 when every window has a place now; else the longest known wait, or None when a
+        window's places are all held by sends under way."""
+        waits = [window.wait_time() for window in windows]
+        if any(wait is None for wait in waits):
+            return None
+        return max(waits, default=0.0)
+
+    async def _take(self, user: UserKey, adapter: Outbound, context: object | None) -> _Slot:
+        """Wait until the chat's window and the overall window both have a place, then take
+        both at once (no await in between)."""
+        overall = self._overall.get(user.platform)
+        held_back = False  # counted among the sends waiting for the overall budget
+        try:
+            while True:
+                freed = self._freed
+                windows = self._windows(user, adapter, context)  # an idle one may be forgotten
+                wait = self._wait_time(windows)
+                if wait == 0:
+                    for window in windows:
+                        window.take()
+                    return _Slot(windows, self.clock.monotonic())
+                overall_full = overall is not None and overall.wait_time() != 0
+                if overall_full != held_back:
+                    self._waiting[user.platform] += 1 if overall_full else -1
+                    held_back = overall_full
+                await self._sleep_or_freed(freed, wait)
+        finally:
+            if held_back:
+                self._waiting[user.platform] -= 1
+
+    async def _sleep_or_freed(self, freed: asyncio.Event, wait: float | None) -> None:
+        """Until `wait` clock seconds have passed, or (when no wait is known) a place frees."""
+        if wait is None:
+            await self.clock.wait_event(freed, None)
+        else:
+            await self.clock.sleep(wait)
+
+    def _release(self, slot: _Slot) -> None:
+        for window in slot.windows:
+            window.release()
+        freed, self._freed = self._freed, asyncio.Event()
+        freed.set()
+
+    @contextlib.asynccontextmanager
+    async def _holding_slot(self, user: UserKey, adapter: Outbound, context: object | None,
+                            wait: bool = True) -> AsyncIterator[None]:
+        """Hold a place in the chat's and the overall window for one send (the caller has
+        checked there is room when `wait` is False), released when the platform answered."""
+        if wait:
+            slot = await self._take(user, adapter, context)
+        else:
+            slot = _Slot(self._windows(user, adapter, context), self.clock.monotonic())
+            for window in slot.windows:
+                window.take()
+        self._holding[user] = slot
+        try:
+            yield
+        finally:
+            last = self._holding.pop(user, slot)  # next_message may have replaced it
+            self._release(last)
+            took = self.clock.monotonic() - last.started
+            average = self._round_trip.get(user.platform, took)
+            self._round_trip[user.platform] = 0.8 * average + 0.2 * took
+
+    # -- sending --------------------------------------------------------------------------------
 
     async def _send_with_retries(self, adapter: Outbound, user: UserKey, reply: Reply,
                                  context: object | None) -> bool:
         backoff = 1.0
         for attempt in range(1, self.MAX_TRIES + 1):
             try:
-                await adapter.send(user, reply, context)
+                async with self._holding_slot(user, adapter, context):
+                    await adapter.send(user, reply, context)
                 await self._reached(user)
                 return True
             except Unreachable as exc:
@@ -278,8 +413,14 @@ class Delivery:
 
     def forget(self, user: UserKey) -> None:
         """Drop per-person send state (after they delete their data); their lock goes by
-        itself once nobody holds it."""
-        self._chat_buckets.pop(user, None)
+        itself once nobody holds it, and their chat's window once it is idle (a send still
+        under way or just answered keeps its place, so the chat's limit holds)."""
+        adapter = self.adapters.get(user.platform)
+        if adapter is not None:
+            key = self._chat_key(user, adapter, None)
+            window = self._chats.get(key)
+            if window is not None and window.idle():
+                del self._chats[key]
         self._refused.discard(user)
 
 

@@ -4,8 +4,9 @@ Here, and not beside the command line, so adapters can raise them without import
 from __future__ import annotations
 
 from bot.content import ContentError
+from bot.data.dbfile import StorageLost
 
-__all__ = ["ConfigError", "ContentError"]
+__all__ = ["ConfigError", "ContentError", "StorageLost"]
 
 
 class ConfigError(Exception):

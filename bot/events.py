@@ -24,6 +24,11 @@ class UserKey:
         return f"{self.platform}:{self.id}"
 
 
+# Every event may carry `update`: the platform's id for the update it came in (a Telegram
+# update_id, a Discord interaction or message id), so a second delivery of the same update has no
+# second effect (bot/data/turns.py). None for events no platform can deliver twice.
+
+
 @dataclass(frozen=True)
 class Text:
     """Free text the person typed."""
@@ -31,6 +36,7 @@ class Text:
     user: UserKey
     text: str
     private: bool = True
+    update: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class Picked:
     user: UserKey
     action: str
     private: bool = True
+    update: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Command:
     name: str
     args: str = ""
     private: bool = True
+    update: str | None = None
 
 
 Event = Text | Picked | Command

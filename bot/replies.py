@@ -7,7 +7,7 @@ player); each adapter draws a link the way its platform can.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

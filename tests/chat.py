@@ -109,22 +109,26 @@ class Person:
     def last(self) -> Reply:
         return self.replies[-1]
 
-    async def says(self, text: str, private: bool = True) -> list[Reply]:
+    async def says(self, text: str, private: bool = True, update: str | None = None
+                   ) -> list[Reply]:
+        """`update`: the platform's id for the update carrying it (one delivered twice has it
+        twice)."""
         self._new_replies()
-        await self.coach.handle(Text(self.key, text, private=private), name=self.name)
+        await self.coach.handle(Text(self.key, text, private=private, update=update),
+                                name=self.name)
         return self._new_replies()
 
-    async def sends_payload(self, action: str) -> list[Reply]:
+    async def sends_payload(self, action: str, update: str | None = None) -> list[Reply]:
         self._new_replies()
-        await self.coach.handle(Picked(self.key, action), name=self.name)
+        await self.coach.handle(Picked(self.key, action, update=update), name=self.name)
         return self._new_replies()
 
-    async def presses(self, label: str) -> list[Reply]:
+    async def presses(self, label: str, update: str | None = None) -> list[Reply]:
         """Press the newest button with this label."""
         for reply in reversed(self.replies):
             for choice in reply.choices:
                 if choice.label == label:
-                    return await self.sends_payload(choice.action)
+                    return await self.sends_payload(choice.action, update)
         raise AssertionError(f"no button {label!r}; last reply: {self.last.text!r}")
 
     async def waits_for(self, fragment: str, timeout: float = 10.0) -> Reply:

@@ -107,7 +107,8 @@ def test_every_stored_instant_of_something_that_happened_is_looked_at(tmp_path):
         ("stage_changes", "at"), ("reminder_log", "at"), ("reminder_log", "done_at"),
         ("morning_checks", "asked_at"), ("morning_checks", "answered_at"),
         ("seen_stages", "first_at"),
-        ("delivery_failures", "at")])
+        ("delivery_failures", "at"),
+        ("handled_updates", "at")])
     store.close()
 
 

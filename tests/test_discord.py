@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import gc
 import itertools
 import logging
@@ -42,6 +43,7 @@ from bot.player.settings import LINK_LIFETIME_S
 from bot.replies import Attachment, Choice, Reply
 
 import scripts
+from scripts import PAIN_NOW
 from harness import running, running_with_player
 from player_world import Page
 
@@ -255,8 +257,9 @@ async def test_new_person_onboards_trains_and_reports_pain_by_buttons(fake, tmp_
 
 
 async def test_a_workout_keeps_to_the_dm_channel_budget(fake, tmp_path):
-    """5 messages per 5 s a channel: the core's token bucket (5, refilled 1 a second) lets at
-    most 5 + W requests reach the DM in any W seconds of clock time, countdown edits included."""
+    """5 messages per 5 s a channel: the core's sliding window lets at most 5 requests reach the
+    DM in any 5 seconds of clock time, countdown edits included, however late each arrives (a
+    send holds its place until 5 s after Discord answered it)."""
     scale = 60
     async with coach_on_discord(fake, tmp_path, time_scale=scale) as d:
         await d.onboards(ANA)
@@ -272,7 +275,7 @@ async def test_a_workout_keeps_to_the_dm_channel_budget(fake, tmp_path):
         times = sorted(c.time for c in calls)
         for window in (5, 20):
             most = max(sum(1 for t in times if t0 <= t < t0 + window / scale) for t0 in times)
-            assert most <= 5 + window + 1, (window, most)  # + 1: loopback jitter
+            assert most <= window, (window, most)
 
 
 # -- the workout player, as a link button ------------------------------------------------------
@@ -292,7 +295,7 @@ async def test_the_player_is_a_link_button_whose_token_opens_that_persons_workou
         d = Discord(fake, app.coach, adapter)
         await d.onboards(ANA)
         await d.onboards(BEN)
-        await d.slash(ANA, "session", "how is your back right now")
+        await d.slash(ANA, "session", PAIN_NOW)  # the pain right now, then the offer
         _, offer = await d.presses(ANA, "3", "Do it in the player")
         [row] = offer["components"]
         link, chat = row["components"]
@@ -311,7 +314,7 @@ async def test_the_player_is_a_link_button_whose_token_opens_that_persons_workou
         workout = app.services.store.running_workout(
             app.services.store.find_user(d.key(ANA)).id)
         assert status == 200 and plan["workout_id"] == workout["id"]
-        await d.slash(BEN, "session", "how is your back right now")
+        await d.slash(BEN, "session", PAIN_NOW)
         _, bens_offer = await d.presses(BEN, "3", "Do it in the player")
         bens_token = bens_offer["components"][0]["components"][0]["url"].partition("#token=")[2]
         bens_page = Page(http, player.url, f"Bearer {bens_token}")
@@ -321,7 +324,7 @@ async def test_the_player_is_a_link_button_whose_token_opens_that_persons_workou
         assert app.services.store.workout_exercises(workout["id"]) == []
 
         await d.presses(ANA, "Guide me here in chat", "Carrying on here in the chat")
-        await d.says(ANA, "skip", "1/7 · ")  # the warm-up
+        await d.wait_text(d.dm(ANA), "1/7 · ")
         await d.slash(ANA, "stop", "Stop the workout here?")
         await d.presses(ANA, "Yes, stop", "How is your back now")
     fake.assert_clean()
@@ -445,6 +448,8 @@ async def test_a_forged_button_payload_is_refused_privately_and_nobodys_data_goe
         await d.slash(ANA, "start", "not: a doctor")
         await d.presses(ANA, "Got it, let's go", "question 1 of 11")
         await d.slash(BEN, "start", "not: a doctor")
+        for person in (ANA, BEN):  # their own turns are over, replies marked as sent
+            await d.coach.settled(d.key(person))
         ana_before = store.export_user(store.find_user(d.key(ANA)))
         ben_before = store.export_user(store.find_user(d.key(BEN)))
         if names == "the victim":
@@ -466,6 +471,80 @@ async def test_a_forged_button_payload_is_refused_privately_and_nobodys_data_goe
         assert store.export_user(store.find_user(d.key(BEN))) == ben_before
         assert "not a button on the message" in caplog.text
         await d.presses(ANA, "No", "question 2 of 11")  # Ana's own buttons still work
+
+
+# -- the same update delivered again -------------------------------------------------------------
+
+async def _deliver_again(fake: FakeDiscord, event: str, ident: int) -> None:
+    """Dispatch an event the gateway sent before, unchanged: what a replay after a resume is."""
+    data = next(data for name, data in reversed(fake.dispatched)
+                if name == event and data.get("id") == str(ident))
+    await fake.dispatch_event(event, copy.deepcopy(data))
+
+
+async def _after_everything_before(d: Discord, user_id: int) -> None:
+    """One person's events are handled in order: once a later message is answered, every event
+    before it has been handled, and everything it was going to send is out."""
+    await d.says(user_id, "hello", "Hi")
+    await d.coach.settled(d.key(user_id))
+
+
+@pytest.mark.parametrize("kind", ["typed in a DM", "a slash command", "a button"])
+async def test_a_message_or_interaction_delivered_again_has_no_second_effect(fake, tmp_path,
+                                                                              kind):
+    """Typed "pain 4", /pain 5, or "No" at a safety question, then the very same event again.
+    The second changes nothing and says nothing (Discord would also refuse a second
+    acknowledgement of an interaction, so none is made)."""
+    async with coach_on_discord(fake, tmp_path) as d:
+        store, dm = d.coach.services.store, d.dm(ANA)
+        if kind == "a button":
+            await d.slash(ANA, "start", "not: a doctor")
+            await d.presses(ANA, "Got it, let's go", "question 1 of 11")
+            iid, _ = await d.presses(ANA, "No", "question 2 of 11")
+            event, ident = "INTERACTION_CREATE", iid
+        else:
+            await d.onboards(ANA)
+            if kind == "a slash command":
+                ident, _ = await d.slash(ANA, "pain", "5/10", {"level": 5})
+                event = "INTERACTION_CREATE"
+            else:
+                ident = await fake.dm_text(ANA, "pain 4")
+                await d.wait_text(dm, "4/10")
+                event = "MESSAGE_CREATE"
+        user = store.find_user(d.key(ANA))
+        before = (store.export_user(user), len(fake.bot_messages_in(dm)))
+        await _deliver_again(fake, event, ident)
+        await _after_everything_before(d, ANA)
+        after = store.export_user(store.find_user(d.key(ANA)))
+        assert after["pain_reports"] == before[0]["pain_reports"]
+        assert after["profile"]["state"] == before[0]["profile"]["state"]
+        assert after["profile"]["screen_answers"] == before[0]["profile"]["screen_answers"]
+        said = [m["content"] for m in fake.bot_messages_in(dm)[before[1]:]]
+        assert said[0].startswith("Hi")  # only the answer to "hello" (and the open question)
+        assert not any("/10" in text or "question 3" in text or "has passed" in text
+                       for text in said), said
+
+
+async def test_an_answer_that_never_went_out_is_sent_when_the_message_comes_again(fake,
+                                                                                  tmp_path):
+    """Ana's "pain 6" is noted, but Discord refuses its answer five times and the coach gives
+    up. When the gateway delivers her message again, the answer goes out; the pain is still
+    noted once."""
+    async with coach_on_discord(fake, tmp_path) as d:
+        store, dm = d.coach.services.store, d.dm(ANA)
+        await d.onboards(ANA)
+        fake.fail_next(rf"^/channels/{dm}/messages$", 503, method="POST",
+                       times=Delivery.MAX_TRIES)
+        mid = await fake.dm_text(ANA, "pain 6")
+        await fake.wait_for(lambda: not any(rule.times for rule in fake._fail_rules),
+                            timeout=STEP)
+        await d.coach.settled(d.key(ANA))
+        assert not any("6/10" in m["content"] for m in fake.bot_messages_in(dm))
+        since = d._mark(dm)
+        await _deliver_again(fake, "MESSAGE_CREATE", mid)
+        await d.wait_text(dm, "6/10", since)
+        user = store.find_user(d.key(ANA))
+        assert [(p.score, p.kind) for p in store.pain_reports(user.id)] == [(6, "adhoc")]
 
 
 async def test_a_button_sent_before_a_restart_still_works(fake, tmp_path):

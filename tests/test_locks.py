@@ -93,8 +93,8 @@ async def test_releasing_a_lock_nobody_holds_is_a_bug_said_out_loud():
 
 
 async def test_send_budgets_are_kept_for_people_sending_now_not_for_everyone_ever():
-    """Telegram's 1 message/s per chat: a budget refilled to the brim is forgotten (it acts
-    exactly like a new one), so 5,000 people who each got one message leave few behind, and
+    """Telegram's 1 message/s per chat: a chat's window with no place held is forgotten (it
+    acts exactly like a new one), so 5,000 people who each got one message leave few behind, and
     someone who just got a message still waits their second before the next."""
     clock = ManualClock(datetime(2026, 3, 10, 6, 0, tzinfo=timezone.utc))
     delivery = Delivery(clock)
@@ -104,7 +104,7 @@ async def test_send_budgets_are_kept_for_people_sending_now_not_for_everyone_eve
         await delivery.send(UserKey("chat", f"p{n}"), Reply("Good morning"))
         clock.advance(0.001)  # 1,000 people a second, for five seconds
     assert len(chat.sent) == 5000
-    assert len(delivery._chat_buckets) <= 2 * delivery.KEEP_BUCKETS  # not one each
+    assert len(delivery._chats) <= 2 * delivery.KEEP_CHATS  # not one each
     latest = UserKey("chat", "p4999")
     before = clock.monotonic()
     await delivery.send(latest, Reply("And one more thing"))

@@ -30,6 +30,7 @@ from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
 
 import scripts
+from scripts import PAIN_NOW
 from harness import running, running_with_player
 from player_world import Page, launch_data
 from bot.workout.timers import phases_for
@@ -215,7 +216,7 @@ async def test_the_player_opens_as_a_mini_app_and_its_end_brings_the_pain_questi
         async with running_with_player(tmp_path, make, PLAYER_ENV) as (app, (adapter,), player):
             t = Telegram(fake, app.coach, adapter)
             await t.onboards(ANA)
-            await t.says(ANA, "start session", "how is your back right now")
+            await t.says(ANA, "start session", PAIN_NOW)  # the pain right now, then the offer
             offer = await t.presses(ANA, "3", "Do it in the player")
             buttons = [button for row in offer.message["reply_markup"]["inline_keyboard"]
                        for button in row]
@@ -231,16 +232,18 @@ async def test_the_player_opens_as_a_mini_app_and_its_end_brings_the_pain_questi
             plan = await page.does_the_rest()
             assert [exercise["name"] for exercise in plan["exercises"]][:2] == [
                 "Half-kneeling hip flexor stretch", "Hamstring stretch"]
-            await fake.wait_for_text(ANA, "How is your back now", timeout=STEP, since=mark)
+            ended = await fake.wait_for_text(ANA, "How is your back now", timeout=STEP,
+                                             since=mark)
             during = [call.method for call in fake.calls[mark:]]
-            assert during == ["sendMessage"]  # "That's all seven" with the question
+            assert during == ["sendMessage"]  # what was done, and the question, in one message
+            assert ended.message["text"].startswith("That's all seven.")
             await t.presses(ANA, "2", "Noted: pain 2/10")
             user = app.services.store.find_user(t.key(ANA))
             [workout] = app.services.store.export_user(user)["workouts"]
             assert workout["status"] == "done" and workout["pain_after"] == 2
             assert len(workout["exercises"]) == 7
 
-            await t.says(ANA, "start session", "how is your back right now")  # another
+            await t.says(ANA, "start session", PAIN_NOW)  # the next day's
             await t.presses(ANA, "3", "Do it in the player")
             for forged in (launch_data(ANA, bot_token="999:another-bot-entirely"),
                            launch_data(BEN, bot_token=fake.token).replace(str(BEN), str(ANA)),

@@ -46,6 +46,11 @@ class DatabaseInUse(DatabaseFileError):
     """Another coach holds the database."""
 
 
+class StorageLost(Exception):
+    """The database file the coach writes to was deleted or replaced while it ran: whatever
+    it writes now is lost, so it must stop (and say so) rather than carry on."""
+
+
 def is_file_path(path: str | Path) -> bool:
     """False for SQLite's in-memory database and URIs, which have no file of ours to guard."""
     text = str(path)
@@ -146,6 +151,44 @@ def make_private(path: str | Path) -> None:
                 except OSError as exc:
                     log.warning("%s is readable by other users and cannot be made private "
                                 "(%s): chmod 600 it", name, exc.strerror)
+
+
+# -- while the coach runs -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """Which file the open database is: its device and inode. SQLite keeps writing to the file
+    it opened even after someone deletes it or puts another file at its path (a restore gone
+    wrong, a cleanup script), so everything written after that would silently be lost."""
+
+    path: str
+    device: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str | Path) -> FileIdentity | None:
+        """The identity of the file at `path` now (just opened); None without a file."""
+        if not is_file_path(path):
+            return None
+        found = os.stat(path)
+        return cls(str(path), found.st_dev, found.st_ino)
+
+    def check(self) -> None:
+        """Raise StorageLost when the path no longer leads to the file that was opened."""
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            raise StorageLost(f"the database file {self.path} was deleted while the coach "
+                              "ran; nothing written after that is kept. Restore it from a "
+                              "backup (README: Backups) and start the coach again") from None
+        except OSError as exc:
+            raise StorageLost(f"the database file {self.path} cannot be reached "
+                              f"({exc.strerror}); check its disk and folder, then start the "
+                              "coach again") from None
+        if (found.st_dev, found.st_ino) != (self.device, self.inode):
+            raise StorageLost(f"the database file {self.path} was replaced by another file "
+                              "while the coach ran; to restore a backup, stop the coach first "
+                              "(README: Backups), then start it again")
 
 
 # -- one coach per database ---------------------------------------------------------------------

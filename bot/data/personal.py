@@ -78,8 +78,7 @@ def erase(db: sqlite_utils.Database, user_id: int) -> dict[str, int]:
     keys are checked at commit, so the order of unrelated tables cannot make it fail halfway.
     """
     deleted: dict[str, int] = {}
-    with db.conn:
-        db.execute("BEGIN IMMEDIATE")
+    with db.atomic():  # its own transaction, or a savepoint inside the turn's
         db.execute("PRAGMA defer_foreign_keys = ON")  # reset by SQLite at commit
         for table in sorted(owned_tables(db), key=lambda t: (-t.depth, t.name)):
             cursor = db.execute(f"delete from {_q(table.name)} where {table.where}",

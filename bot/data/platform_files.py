@@ -24,13 +24,15 @@ class PlatformFiles:
         return row[0] if row else None
 
     def keep(self, key: str, file_id: str) -> None:
-        self.store.db.conn.execute(
+        """Written while a picture is sent, often from a workout's timer: on a full disk it
+        waits for room like the timer's own writes (Store.write)."""
+        self.store.write(
             "insert into platform_files (platform, account, key, file_id) values (?, ?, ?, ?) "
             "on conflict (platform, account, key) do update set file_id = excluded.file_id",
             (self.platform, self.account, key, file_id))
 
     def forget(self, key: str) -> None:
         """The platform no longer knows the id (refused when sent): upload again next time."""
-        self.store.db.conn.execute(
+        self.store.write(
             "delete from platform_files where platform = ? and account = ? and key = ?",
             (self.platform, self.account, key))

@@ -2,13 +2,29 @@
 
 Every write that matters is committed before the coach moves on, so a crash loses nothing the
 person already answered. The schema carries a version (PRAGMA user_version) and ordered migrations.
+
+Turns: everything one event changes is written in one transaction (`begin_turn` ...
+`commit_turn`, driven by bot/data/turns.py), together with the platform's update id, so an
+update delivered again finds its effect already there, or none of it. The coach runs on one
+connection, so a write made by another task while a turn waits for something (a chart being
+drawn) lands in that turn's transaction: it is committed with it, and written again if the
+turn is rolled back.
+
+A full disk: a write outside a turn (a timer saving its position, the end of a workout) never
+fails. It waits in memory, in order, and is written before anything else as soon as there is
+room (the next write, the next turn, or StorageGuard's periodic try); `on_behind` and
+`on_caught_up` tell whose writes wait. A turn's own writes do fail, and the turn is retried.
+
+The file: `check_file` raises StorageLost once the database file was deleted or replaced.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -144,9 +160,59 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    """Platform updates already handled (bot/data/updates.py): one row per Telegram update_id
+    or Discord interaction / message id, written in the same transaction as the update's
+    effect, with the replies it produced until they have all gone out. `user_id` (no foreign
+    key: the row outlives an erased person's "delete my data") makes the row part of that
+    person's data for export and erasure."""
+    db["handled_updates"].create(
+        {"platform": str, "update_id": str, "user_id": int, "at": str, "replies": str,
+         "count": int, "sent": int},
+        pk=("platform", "update_id"),
+        not_null={"platform", "update_id", "at"},
+        defaults={"count": 0, "sent": 0},
+    )
+    db["handled_updates"].create_index(["at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)  # the newest schema this code can read and write
 USER_TABLES = ("stages", "workouts", "pain_reports", "stage_changes")
+
+
+log = logging.getLogger(__name__)
+
+
+def is_full(error: BaseException) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL), however it was raised."""
+    return isinstance(error, sqlite3.OperationalError) and (
+        getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or "database or disk is full" in str(error))
+
+
+def _current_task() -> asyncio.Task | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop: plain synchronous use
+        return None
+
+
+@dataclass(frozen=True)
+class Write:
+    """One statement that may have to wait for disk space, and whose data it is."""
+
+    sql: str
+    params: tuple[Any, ...]
+    user_id: int | None = None
+
+
+@dataclass
+class _Turn:
+    """The transaction one event's turn holds open, and the writes other tasks made in it."""
+
+    owner: asyncio.Task | None
+    joined: list[tuple[Write, bool]] = field(default_factory=list)  # (write, applied)
 
 
 @dataclass
@@ -201,6 +267,12 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=5000")
         self._migrate()
+        self.file = dbfile.FileIdentity.of(self.path)
+        self.lost: dbfile.StorageLost | None = None
+        self._turn: _Turn | None = None
+        self._pending: list[Write] = []  # writes waiting for disk space, oldest first
+        self.on_behind: Callable[[set[int]], None] | None = None
+        self.on_caught_up: Callable[[set[int]], None] | None = None
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -218,6 +290,148 @@ class Store:
 
     def close(self) -> None:
         self.db.conn.close()
+
+    # -- the file, turns, and writes that wait for room -----------------------------------------
+
+    def check_file(self) -> None:
+        """Raise StorageLost (and remember it) when the database file was deleted or replaced."""
+        if self.lost is not None:
+            raise self.lost
+        if self.file is not None:
+            try:
+                self.file.check()
+            except dbfile.StorageLost as lost:
+                self.lost = lost
+                raise
+
+    @property
+    def behind(self) -> bool:
+        """Some writes wait for disk space."""
+        return bool(self._pending)
+
+    def begin_turn(self) -> None:
+        """Open one event's transaction; the writes waiting for room go first, inside it (a
+        full disk raises here, before the event is looked at)."""
+        self.check_file()
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        self._turn = _Turn(_current_task())
+        try:
+            for write in self._pending:
+                self.db.conn.execute(write.sql, write.params)
+        except BaseException:
+            self.rollback_turn()
+            raise
+
+    def commit_turn(self) -> None:
+        """Commit the turn. On a full disk SQLite may keep the transaction open (then commit
+        again later) or give it up (then `in_transaction` is False: roll back and run again)."""
+        self.check_file()
+        self.db.conn.execute("COMMIT")
+        turn, self._turn = self._turn, None
+        flushed = {write.user_id for write in self._pending if write.user_id is not None}
+        self._pending = [write for write, applied in (turn.joined if turn else []) if not applied]
+        self._report(self.on_caught_up, flushed - self._users_behind())
+
+    def rollback_turn(self) -> None:
+        """Undo the turn; writes other tasks made in it are written again at once, or wait, in
+        order, for room."""
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("ROLLBACK")
+        turn, self._turn = self._turn, None
+        if turn is None or not turn.joined:
+            return
+        self._pending.extend(write for write, _ in turn.joined)
+        try:
+            written = self.flush_pending()
+        except sqlite3.Error as exc:  # not a full disk: kept for the next try, and said
+            log.error("writes made during an undone turn wait: %s", exc)
+            written = False
+        if not written:
+            self._report(self.on_behind, {w.user_id for w, _ in turn.joined if w.user_id})
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.db.conn.in_transaction
+
+    def write(self, sql: str, params: tuple[Any, ...] | list[Any], user_id: int | None = None,
+              workout_id: int | None = None) -> None:
+        """One statement. In the current task's own turn it fails as SQLite fails. Anywhere
+        else a full disk never fails it: it waits, in order, for room (see the module
+        docstring). `user_id` or `workout_id` say whose data it is (told when it waits)."""
+        params = tuple(params)
+        if self.lost is not None:
+            return  # the file is gone and the coach is stopping: there is nowhere to write
+        turn = self._turn
+        if turn is not None and turn.owner is _current_task():
+            self.db.conn.execute(sql, params)
+            return
+        if turn is None and not self._pending:
+            try:
+                self.db.conn.execute(sql, params)
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_full(exc):
+                    raise
+        write = Write(sql, params, user_id if user_id is not None else self._owner_of(workout_id))
+        if turn is not None:  # another task's turn is open: this write joins it
+            applied = False
+            if all(done for _, done in turn.joined):
+                try:
+                    self.db.conn.execute(sql, params)
+                    applied = True
+                except sqlite3.OperationalError as exc:
+                    if not is_full(exc):
+                        raise
+            turn.joined.append((write, applied))
+            if not applied:
+                self._waits(write)
+            return
+        self._pending.append(write)
+        if not self.flush_pending():
+            self._waits(write)
+
+    def flush_pending(self) -> bool:
+        """Write what waits for room, in one transaction; False while the disk is still full.
+        (Nothing happens while a turn is open: the turn writes them first.)"""
+        if not self._pending or self._turn is not None:
+            return not self._pending
+        try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            for write in self._pending:
+                self.db.conn.execute(write.sql, write.params)
+            self.db.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            if is_full(exc):
+                return False
+            raise
+        flushed = {write.user_id for write in self._pending if write.user_id is not None}
+        self._pending = []
+        log.warning("the database has room again: %d waiting writes are saved", len(flushed))
+        self._report(self.on_caught_up, flushed)
+        return True
+
+    def _waits(self, write: Write) -> None:
+        if len(self._pending) <= 1:
+            log.warning("the database is full: writes wait in memory until there is room")
+        if write.user_id is not None:
+            self._report(self.on_behind, {write.user_id})
+
+    def _users_behind(self) -> set[int]:
+        return {write.user_id for write in self._pending if write.user_id is not None}
+
+    def _owner_of(self, workout_id: int | None) -> int | None:
+        if workout_id is None:
+            return None
+        row = self.db.conn.execute("select user_id from workouts where id = ?",
+                                   (workout_id,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _report(listener: Callable[[set[int]], None] | None, user_ids: set[int]) -> None:
+        if listener is not None and user_ids:
+            listener(user_ids)
 
     # -- people -------------------------------------------------------------------------------
 
@@ -251,8 +465,8 @@ class Store:
     def update_user(self, user_id: int, **fields: Any) -> None:
         """Plain SQL on the hot path: sqlite-utils re-reads the schema on every call."""
         assignments = ", ".join(f'"{name}" = ?' for name in fields)
-        self.db.conn.execute(f"update users set {assignments} where id = ?",
-                             [*fields.values(), user_id])
+        self.write(f"update users set {assignments} where id = ?", [*fields.values(), user_id],
+                   user_id=user_id)
 
     def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.db.conn.execute(sql, params)
@@ -290,8 +504,7 @@ class Store:
                      reason: str, detail: dict[str, Any], now: datetime,
                      workout_id: int | None) -> None:
         """Move one ladder and keep why, in one transaction."""
-        with self.db.conn:
-            self.db.execute("BEGIN")
+        with self.db.atomic():  # a savepoint inside the turn's transaction
             self.db["stages"].upsert(
                 {"user_id": user_id, "exercise_id": exercise_id, "stage_index": to_index,
                  "updated_at": now.isoformat()}, pk=("user_id", "exercise_id"))
@@ -315,19 +528,22 @@ class Store:
 
     def meet_stage(self, user_id: int, exercise_id: str, stage_index: int,
                    now: datetime) -> bool:
-        """Remember the person has seen this stage's full instructions; True the first time."""
-        cursor = self.db.conn.execute(
+        """Remember the person has seen this stage's full instructions; True the first time.
+        Written from the workout's timer: on a full disk it waits for room (see `write`)."""
+        first = not self.has_met_stage(user_id, exercise_id, stage_index)
+        self.write(
             "insert or ignore into seen_stages (user_id, exercise_id, stage_index, first_at) "
-            "values (?, ?, ?, ?)", (user_id, exercise_id, stage_index, now.isoformat()))
-        return cursor.rowcount == 1
+            "values (?, ?, ?, ?)", (user_id, exercise_id, stage_index, now.isoformat()),
+            user_id=user_id)
+        return first
 
     # -- pain ---------------------------------------------------------------------------------
 
     def add_pain(self, user_id: int, score: int, kind: str, now: datetime,
                  workout_id: int | None = None) -> None:
-        self.db.conn.execute(
+        self.write(
             "insert into pain_reports (user_id, at, score, kind, workout_id) values (?, ?, ?, ?, ?)",
-            (user_id, now.isoformat(), score, kind, workout_id))
+            (user_id, now.isoformat(), score, kind, workout_id), user_id=user_id)
 
     def pain_reports(self, user_id: int) -> list[PainReport]:
         rows = self.db.conn.execute(
@@ -360,34 +576,36 @@ class Store:
 
     def save_position(self, workout_id: int, position: dict[str, Any]) -> None:
         """Called on every timer phase: plain SQL, no schema look-ups."""
-        self.db.conn.execute("update workouts set position = ? where id = ?",
-                             (json.dumps(position), workout_id))
+        self.write("update workouts set position = ? where id = ?",
+                   (json.dumps(position), workout_id), workout_id=workout_id)
 
     def set_workout_status(self, workout_id: int, status: str, now: datetime | None = None) -> None:
         """Plain SQL: called for a thousand workouts ending in the same second (bench.timers)."""
         if now is None:
-            self.db.conn.execute("update workouts set status = ? where id = ?",
-                                 (status, workout_id))
+            self.write("update workouts set status = ? where id = ?", (status, workout_id),
+                       workout_id=workout_id)
         else:
-            self.db.conn.execute("update workouts set status = ?, ended_at = ? where id = ?",
-                                 (status, now.isoformat(), workout_id))
+            self.write("update workouts set status = ?, ended_at = ? where id = ?",
+                       (status, now.isoformat(), workout_id), workout_id=workout_id)
 
     def record_exercise(self, workout_id: int, exercise_id: str, stage_index: int, outcome: str,
                         now: datetime) -> None:
         """Upsert by (workout, exercise): a replay after a crash cannot count an exercise twice.
         Plain SQL: it runs at the end of every exercise, on the timer's critical path."""
-        self.db.conn.execute(
+        self.write(
             "insert into workout_exercises (workout_id, exercise_id, stage_index, outcome, at) "
             "values (?, ?, ?, ?, ?) on conflict (workout_id, exercise_id) do update set "
             "stage_index = excluded.stage_index, outcome = excluded.outcome, at = excluded.at",
-            (workout_id, exercise_id, stage_index, outcome, now.isoformat()))
+            (workout_id, exercise_id, stage_index, outcome, now.isoformat()),
+            workout_id=workout_id)
 
     def workout_exercises(self, workout_id: int) -> list[dict[str, Any]]:
         return list(self.db["workout_exercises"].rows_where(
             "workout_id = ?", [workout_id], order_by="at"))
 
     def set_workout_pain(self, workout_id: int, score: int) -> None:
-        self.db["workouts"].update(workout_id, {"pain_after": score})
+        self.write("update workouts set pain_after = ? where id = ?", (score, workout_id),
+                   workout_id=workout_id)
 
     def awaiting_pain_workout(self, user_id: int) -> dict[str, Any] | None:
         """The newest finished workout still waiting for its after-pain answer."""
@@ -441,8 +659,7 @@ class Store:
                         now: datetime) -> None:
         """The form questions a pain answer raised, waiting to be answered one by one; any
         still open from before are closed unanswered ("dropped"), so only these are asked."""
-        with self.db.conn:
-            self.db.execute("BEGIN")
+        with self.db.atomic():  # its own transaction, or a savepoint inside the turn's
             self.db.conn.execute("update form_checks set answer = 'dropped', answered_at = ? "
                                  "where user_id = ? and answer is null", (now.isoformat(), user_id))
             for check in checks:
@@ -476,16 +693,19 @@ class Store:
     def record_delivery_failure(self, user_id: int, day: str, reason: str,
                                 now: datetime) -> int:
         """Keep one refused delivery per local day (the latest reason); returns on how many
-        separate days deliveries have failed since one last got through."""
-        self.db.conn.execute(
+        separate days deliveries have failed since one last got through. (A refusal may come
+        from a workout's timer: on a full disk the row waits for room, see `write`.)"""
+        self.write(
             "insert or replace into delivery_failures (user_id, day, reason, at) "
-            "values (?, ?, ?, ?)", (user_id, day, reason[:200], now.isoformat()))
+            "values (?, ?, ?, ?)", (user_id, day, reason[:200], now.isoformat()),
+            user_id=user_id)
         row = self.db.conn.execute("select count(*) from delivery_failures where user_id = ?",
                                    (user_id,)).fetchone()
         return int(row[0])
 
     def clear_delivery_failures(self, user_id: int) -> None:
-        self.db.conn.execute("delete from delivery_failures where user_id = ?", (user_id,))
+        self.write("delete from delivery_failures where user_id = ?", (user_id,),
+                   user_id=user_id)
 
     def users_with_delivery_failures(self) -> list[UserKey]:
         rows = self.db.conn.execute(
