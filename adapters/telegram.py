@@ -546,8 +546,11 @@ class AckAfterHandled:
                     offset=self.offset, timeout=0 if self.in_hand else self.timeout,
                     allowed_updates=UPDATES)
                 failures = 0
-            except TelegramError as exc:
-                _polling_failed(exc)
+            except Exception as exc:  # polling must outlive anything a poll can raise
+                if isinstance(exc, TelegramError):
+                    _polling_failed(exc)
+                else:
+                    log.error("fetching Telegram updates failed: %s", _described(exc))
                 failures += 1
                 await asyncio.sleep(min(self.LONGEST_PAUSE, 2.0 ** (failures - 1)))
                 continue
