@@ -227,8 +227,8 @@ def load_programme(content_dir: Path) -> Programme:
     Raises ContentError naming the file, exercise, stage and field of the first problem found.
     """
     content_dir = Path(content_dir)
-    rules = _parse_rules(_read_toml(content_dir / RULES_FILE), _Where(str(content_dir / RULES_FILE)))
-    exercises_where = _Where(str(content_dir / EXERCISES_FILE))
+    rules = _parse_rules(_read_toml(content_dir / RULES_FILE), Where(str(content_dir / RULES_FILE)))
+    exercises_where = Where(str(content_dir / EXERCISES_FILE))
     blocks, exercises, warmup, props = _parse_exercises_file(
         _read_toml(content_dir / EXERCISES_FILE), exercises_where
     )
@@ -252,14 +252,14 @@ def total_seconds(plan: TimerPlan, switch_s: int = 0) -> int | None:
 
 
 @dataclass(frozen=True)
-class _Where:
-    """Where in the content we are, so errors read like "file: exercise 'x', stage 2: field 'y'"."""
+class Where:
+    """Where in the content we are (shared by bot/pictures/loader.py), so errors read like "file: exercise 'x', stage 2: field 'y'"."""
 
     file: str
     parts: tuple[str, ...] = ()
 
-    def inside(self, part: str) -> _Where:
-        return _Where(self.file, (*self.parts, part))
+    def inside(self, part: str) -> Where:
+        return Where(self.file, (*self.parts, part))
 
     def error(self, field: str | None, problem: str) -> ContentError:
         location = ", ".join(self.parts)
@@ -283,7 +283,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _check_fields(
-    table: dict[str, Any], required: tuple[str, ...], where: _Where, optional: tuple[str, ...] = ()
+    table: dict[str, Any], required: tuple[str, ...], where: Where, optional: tuple[str, ...] = ()
 ) -> None:
     """Nothing unknown and every required field present, so a misspelt key cannot pass silently.
 
@@ -298,20 +298,20 @@ def _check_fields(
             raise where.error(field, "is missing")
 
 
-def _table(value: Any, field: str, where: _Where) -> dict[str, Any]:
+def _table(value: Any, field: str, where: Where) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise where.error(field, f"must be a table, got {value!r}")
     return value
 
 
-def _text(table: dict[str, Any], field: str, where: _Where) -> str:
+def _text(table: dict[str, Any], field: str, where: Where) -> str:
     value = table[field]
     if not isinstance(value, str) or not value.strip():
         raise where.error(field, f"must be non-empty text, got {value!r}")
     return value.strip()
 
 
-def _texts(table: dict[str, Any], field: str, where: _Where) -> tuple[str, ...]:
+def _texts(table: dict[str, Any], field: str, where: Where) -> tuple[str, ...]:
     value = table[field]
     if not isinstance(value, list) or not value:
         raise where.error(field, f"must be a non-empty list of text, got {value!r}")
@@ -321,7 +321,7 @@ def _texts(table: dict[str, Any], field: str, where: _Where) -> tuple[str, ...]:
     return tuple(item.strip() for item in value)
 
 
-def _identifier(table: dict[str, Any], field: str, where: _Where) -> str:
+def _identifier(table: dict[str, Any], field: str, where: Where) -> str:
     value = table[field]
     if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
         raise where.error(
@@ -330,7 +330,7 @@ def _identifier(table: dict[str, Any], field: str, where: _Where) -> str:
     return value
 
 
-def _integer(table: dict[str, Any], field: str, where: _Where, *, minimum: int) -> int:
+def _integer(table: dict[str, Any], field: str, where: Where, *, minimum: int) -> int:
     """An int no smaller than minimum; booleans are refused although Python counts them as ints."""
     value = table[field]
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
@@ -341,7 +341,7 @@ def _integer(table: dict[str, Any], field: str, where: _Where, *, minimum: int) 
     return value
 
 
-def _one_of(table: dict[str, Any], field: str, options: tuple[str, ...], where: _Where) -> str:
+def _one_of(table: dict[str, Any], field: str, options: tuple[str, ...], where: Where) -> str:
     value = table[field]
     if value not in options:
         allowed = ", ".join(f'"{option}"' for option in options)
@@ -349,7 +349,7 @@ def _one_of(table: dict[str, Any], field: str, options: tuple[str, ...], where: 
     return value
 
 
-def _flag(table: dict[str, Any], field: str, where: _Where) -> bool:
+def _flag(table: dict[str, Any], field: str, where: Where) -> bool:
     """An optional true/false field; absent means false."""
     value = table.get(field, False)
     if not isinstance(value, bool):
@@ -357,7 +357,7 @@ def _flag(table: dict[str, Any], field: str, where: _Where) -> bool:
     return value
 
 
-def _question(table: dict[str, Any], field: str, where: _Where) -> str:
+def _question(table: dict[str, Any], field: str, where: Where) -> str:
     """One question people answer yes / mostly / not yet, so it must read as a question."""
     value = _text(table, field, where)
     if not value.endswith("?"):
@@ -365,7 +365,7 @@ def _question(table: dict[str, Any], field: str, where: _Where) -> str:
     return value
 
 
-def _our_choice(table: dict[str, Any], numbers: tuple[str, ...], where: _Where) -> tuple[str, ...]:
+def _our_choice(table: dict[str, Any], numbers: tuple[str, ...], where: Where) -> tuple[str, ...]:
     """Optional list naming the number fields of this table that are our own choice.
 
     Only fields that exist here and hold a number may be named, so the list cannot go stale.
@@ -391,7 +391,7 @@ def _our_choice(table: dict[str, Any], numbers: tuple[str, ...], where: _Where) 
 
 
 def _parse_exercises_file(
-    data: dict[str, Any], where: _Where
+    data: dict[str, Any], where: Where
 ) -> tuple[tuple[tuple[str, str], ...], tuple[Exercise, ...], Warmup, tuple[Prop, ...]]:
     """Blocks, props, the warm-up and the exercises, checked against each other and against
     the required ids."""
@@ -406,7 +406,7 @@ def _parse_exercises_file(
     return blocks, exercises, warmup, tuple(props.values())
 
 
-def _parse_props(table: dict[str, Any], where: _Where) -> dict[str, Prop]:
+def _parse_props(table: dict[str, Any], where: Where) -> dict[str, Prop]:
     """[props.<id>] tables: a display name, the words that name the prop, and whether it loads."""
     if not table:
         raise where.error(None, "must define at least one [props.<id>] table")
@@ -427,7 +427,7 @@ def _parse_props(table: dict[str, Any], where: _Where) -> dict[str, Prop]:
     return props
 
 
-def _prop_ids(table: dict[str, Any], props: dict[str, Prop], where: _Where) -> tuple[str, ...]:
+def _prop_ids(table: dict[str, Any], props: dict[str, Prop], where: Where) -> tuple[str, ...]:
     """The required props list of a stage or move: known ids, each once; may be empty."""
     value = table["props"]
     if not isinstance(value, list):
@@ -442,7 +442,7 @@ def _prop_ids(table: dict[str, Any], props: dict[str, Prop], where: _Where) -> t
     return tuple(value)
 
 
-def _parse_warmup(table: dict[str, Any], props: dict[str, Prop], where: _Where) -> Warmup:
+def _parse_warmup(table: dict[str, Any], props: dict[str, Prop], where: Where) -> Warmup:
     """The warm-up: a name, why it helps, and one or more timed moves with unique ids."""
     _check_fields(table, _WARMUP_FIELDS, where)
     moves_value = table["move"]
@@ -463,7 +463,7 @@ def _parse_warmup(table: dict[str, Any], props: dict[str, Prop], where: _Where) 
 
 
 def _parse_move(
-    table: dict[str, Any], number: int, props: dict[str, Prop], where: _Where
+    table: dict[str, Any], number: int, props: dict[str, Prop], where: Where
 ) -> WarmupMove:
     move_id = table.get("id")
     if isinstance(move_id, str) and _ID_PATTERN.fullmatch(move_id):
@@ -482,7 +482,7 @@ def _parse_move(
     )
 
 
-def _parse_blocks(table: dict[str, Any], where: _Where) -> tuple[tuple[str, str], ...]:
+def _parse_blocks(table: dict[str, Any], where: Where) -> tuple[tuple[str, str], ...]:
     """[blocks] order plus a display name for each, with no stray or missing names."""
     _check_fields(table, ("order", "names"), where)
     order = _texts(table, "order", where)
@@ -497,7 +497,7 @@ def _parse_blocks(table: dict[str, Any], where: _Where) -> tuple[tuple[str, str]
     return tuple((block_id, _text(names, block_id, names_where)) for block_id in order)
 
 
-def _parse_exercise_list(value: Any, props: dict[str, Prop], where: _Where) -> tuple[Exercise, ...]:
+def _parse_exercise_list(value: Any, props: dict[str, Prop], where: Where) -> tuple[Exercise, ...]:
     if not isinstance(value, list) or not value:
         raise where.error("exercise", "must be one or more [[exercise]] tables")
     exercises: list[Exercise] = []
@@ -509,7 +509,7 @@ def _parse_exercise_list(value: Any, props: dict[str, Prop], where: _Where) -> t
     return tuple(exercises)
 
 
-def _exercise_where(table: dict[str, Any], number: int, where: _Where) -> _Where:
+def _exercise_where(table: dict[str, Any], number: int, where: Where) -> Where:
     """Name the exercise by its id when it has a usable one, else by its position."""
     exercise_id = table.get("id")
     if isinstance(exercise_id, str) and _ID_PATTERN.fullmatch(exercise_id):
@@ -528,7 +528,7 @@ class _StageDefaults:
 
 
 def _parse_exercise(
-    table: dict[str, Any], number: int, props: dict[str, Prop], where: _Where
+    table: dict[str, Any], number: int, props: dict[str, Prop], where: Where
 ) -> Exercise:
     where = _exercise_where(table, number, where)
     _check_fields(table, _EXERCISE_FIELDS, where, optional=_EXERCISE_OPTIONAL_FIELDS)
@@ -555,7 +555,7 @@ def _parse_exercise(
 
 
 def _parse_stage_list(
-    value: Any, defaults: _StageDefaults, props: dict[str, Prop], where: _Where
+    value: Any, defaults: _StageDefaults, props: dict[str, Prop], where: Where
 ) -> tuple[Stage, ...]:
     """At least one stage, ids unique within the exercise, kept in file order (easiest first)."""
     if not isinstance(value, list) or not value:
@@ -569,7 +569,7 @@ def _parse_stage_list(
     return tuple(stages)
 
 
-def _stage_where(table: dict[str, Any], number: int, where: _Where) -> _Where:
+def _stage_where(table: dict[str, Any], number: int, where: Where) -> Where:
     stage_id = table.get("id")
     if isinstance(stage_id, str) and _ID_PATTERN.fullmatch(stage_id):
         return where.inside(f"stage {number} ('{stage_id}')")
@@ -578,7 +578,7 @@ def _stage_where(table: dict[str, Any], number: int, where: _Where) -> _Where:
 
 def _parse_stage(
     table: dict[str, Any], number: int, defaults: _StageDefaults, props: dict[str, Prop],
-    where: _Where,
+    where: Where,
 ) -> Stage:
     where = _stage_where(table, number, where)
     _check_fields(table, _STAGE_FIELDS, where, optional=_STAGE_OPTIONAL_FIELDS)
@@ -603,7 +603,7 @@ def _parse_stage(
     )
 
 
-def _parse_plan(table: dict[str, Any], where: _Where) -> TimerPlan:
+def _parse_plan(table: dict[str, Any], where: Where) -> TimerPlan:
     """The timer fields of a stage, each valid alone and all consistent with the mode and sides."""
     mode = _one_of(table, "mode", MODES, where)
     sides = _one_of(table, "sides", SIDES, where)
@@ -621,7 +621,7 @@ def _parse_plan(table: dict[str, Any], where: _Where) -> TimerPlan:
     return plan
 
 
-def _parse_side_labels(table: dict[str, Any], sides: str, where: _Where) -> tuple[str, str] | None:
+def _parse_side_labels(table: dict[str, Any], sides: str, where: Where) -> tuple[str, str] | None:
     if "side_labels" not in table:
         return None
     if sides == "none":
@@ -632,7 +632,7 @@ def _parse_side_labels(table: dict[str, Any], sides: str, where: _Where) -> tupl
     return (labels[0], labels[1])
 
 
-def _check_plan_consistent(plan: TimerPlan, where: _Where) -> None:
+def _check_plan_consistent(plan: TimerPlan, where: Where) -> None:
     """Rules that tie fields together; the person paces themselves, so paced has no timer per rep."""
     if plan.mode == "paced" and plan.work_s != 0:
         raise where.error("work_s", f'must be 0 when mode is "paced", got {plan.work_s!r}')
@@ -645,7 +645,7 @@ def _check_plan_consistent(plan: TimerPlan, where: _Where) -> None:
 
 
 def _check_blocks_used_in_order(
-    blocks: tuple[tuple[str, str], ...], exercises: tuple[Exercise, ...], where: _Where
+    blocks: tuple[tuple[str, str], ...], exercises: tuple[Exercise, ...], where: Where
 ) -> None:
     """Exercises name a known block, follow the block order, and no block is left empty.
 
@@ -673,7 +673,7 @@ def _check_blocks_used_in_order(
             raise where.inside("section 'blocks'").error("order", f"block {block_id!r} has no exercises")
 
 
-def _check_required_exercises(exercises: tuple[Exercise, ...], where: _Where) -> None:
+def _check_required_exercises(exercises: tuple[Exercise, ...], where: Where) -> None:
     present = {exercise.id for exercise in exercises}
     missing = [exercise_id for exercise_id in REQUIRED_EXERCISE_IDS if exercise_id not in present]
     if missing:
@@ -693,7 +693,7 @@ _RULES_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _parse_rules(data: dict[str, Any], where: _Where) -> Rules:
+def _parse_rules(data: dict[str, Any], where: Where) -> Rules:
     """The sections of rules.toml, each value in range and the thresholds in a sane order."""
     _check_fields(data, tuple(_RULES_SECTIONS), where)
     sections: dict[str, dict[str, Any]] = {}
@@ -735,14 +735,14 @@ def _parse_rules(data: dict[str, Any], where: _Where) -> Rules:
     return rules
 
 
-def _pain(table: dict[str, Any], field: str, where: _Where) -> int:
+def _pain(table: dict[str, Any], field: str, where: Where) -> int:
     value = _integer(table, field, where, minimum=0)
     if value > MAX_PAIN:
         raise where.error(field, f"must be a pain score from 0 to {MAX_PAIN}, got {value!r}")
     return value
 
 
-def _check_thresholds_ordered(rules: Rules, progression: _Where, morning: _Where) -> None:
+def _check_thresholds_ordered(rules: Rules, progression: Where, morning: Where) -> None:
     """Every pain score must land in exactly one of up / stay / down, and the clinician
     suggestion must only come with a step down; otherwise the coach's advice would contradict itself.
     """
@@ -773,7 +773,7 @@ def _check_thresholds_ordered(rules: Rules, progression: _Where, morning: _Where
         )
 
 
-def _check_pain_limits(rules: Rules, limits: _Where) -> None:
+def _check_pain_limits(rules: Rules, limits: Where) -> None:
     """The stop-for-today advice only comes with a step down (never beside "stay" or "up"), and
     it must be reachable; a starting pain that would only hold a stage never cancels a workout."""
     if not rules.hold_max_pain <= rules.stop_for_today_above < MAX_PAIN:

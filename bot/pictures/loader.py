@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.content import ContentError, Programme
+from bot.content import ContentError, Programme, Where
 from bot.pictures.body import HIP_WIDTH, SHOULDER_WIDTH
 from bot.pictures.model import (
     ANCHOR_PARTS, ANGLE_FIELDS, BREATHE_MAX_DEGREES, CONTACT_PARTS, JOINT_RANGES, MOTIONS,
@@ -36,27 +35,10 @@ _PROP_FIELDS = ("mat", "belt", "dowel", "foam_roller", "step", "wall", "dumbbell
 _KEYFRAME_COUNTS = {"cycle": (2, 4), "breathe": (2, 2), "alternate": (3, 3)}
 
 
-@dataclass(frozen=True)
-class _Where:
-    """Where in poses.toml we are, worded like bot.content's errors."""
-
-    file: str
-    parts: tuple[str, ...] = ()
-
-    def inside(self, part: str) -> _Where:
-        return _Where(self.file, (*self.parts, part))
-
-    def error(self, field: str | None, problem: str) -> ContentError:
-        location = ", ".join(self.parts)
-        prefix = f"{self.file}: {location}: " if location else f"{self.file}: "
-        subject = f"field '{field}' " if field else ""
-        return ContentError(f"{prefix}{subject}{problem}")
-
-
 def load_poses(content_dir: Path, programme: Programme) -> PoseBook:
     """Read content_dir/poses.toml and check it covers exactly the programme's stages."""
     path = Path(content_dir) / POSES_FILE
-    where = _Where(str(path))
+    where = Where(str(path))
     data = _read_toml(path)
     _check_fields(data, ("words", "exercise"), where)
     words = _words(data["words"], where.inside("section 'words'"))
@@ -86,14 +68,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ContentError(f"{path}: not valid TOML: {err}") from None
 
 
-def _words(value: Any, where: _Where) -> dict[str, str]:
+def _words(value: Any, where: Where) -> dict[str, str]:
     """The few words a picture shows besides its title and label."""
     table = _table(value, "words", where)
     _check_fields(table, WORDS, where)
     return {key: _text(table, key, where) for key in WORDS}
 
 
-def _exercise_tables_by_id(tables: list[Any], programme: Programme, where: _Where
+def _exercise_tables_by_id(tables: list[Any], programme: Programme, where: Where
                            ) -> dict[str, dict[str, Any]]:
     known = {exercise.id for exercise in programme.exercises}
     by_id: dict[str, dict[str, Any]] = {}
@@ -115,7 +97,7 @@ def _exercise_tables_by_id(tables: list[Any], programme: Programme, where: _Wher
 
 
 def _parse_exercise(table: dict[str, Any], exercise_id: str, stage_ids: list[str],
-                    where: _Where) -> tuple[StagePicture, ...]:
+                    where: Where) -> tuple[StagePicture, ...]:
     """Every stage's picture, in the programme's stage order."""
     _check_fields(table, _EXERCISE_FIELDS, where, optional=_SHARED_OPTIONAL)
     poses = _table(table["pose"], "pose", where)
@@ -145,15 +127,15 @@ def _parse_exercise(table: dict[str, Any], exercise_id: str, stage_ids: list[str
 
 
 def _parse_stage(exercise: dict[str, Any], exercise_poses: dict[str, Any],
-                 stage: dict[str, Any], exercise_id: str, where: _Where) -> StagePicture:
+                 stage: dict[str, Any], exercise_id: str, where: Where) -> StagePicture:
     """One stage: the exercise's choices with the stage's overrides, then checked as a whole."""
     _check_fields(stage, _STAGE_FIELDS, where, optional=_STAGE_OPTIONAL)
 
-    def choice(field: str, default: Any = None) -> tuple[Any, _Where]:
+    def choice(field: str, default: Any = None) -> tuple[Any, Where]:
         if field in stage:
             return stage[field], where
         if field in exercise:
-            return exercise[field], _Where(where.file, where.parts[:1])
+            return exercise[field], Where(where.file, where.parts[:1])
         return default, where
 
     view = _one_of(*choice("view"), "view", VIEWS)
@@ -179,7 +161,7 @@ def _parse_stage(exercise: dict[str, Any], exercise_poses: dict[str, Any],
     picture = StagePicture(
         exercise_id=exercise_id,
         stage_id=stage["id"],
-        title=_text(exercise, "title", _Where(where.file, where.parts[:1]), MAX_TITLE),
+        title=_text(exercise, "title", Where(where.file, where.parts[:1]), MAX_TITLE),
         label=_text(stage, "label", where, MAX_LABEL),
         view=view,
         motion=motion,
@@ -203,9 +185,9 @@ def _parse_stage(exercise: dict[str, Any], exercise_poses: dict[str, Any],
 
 
 def _resolve_pose(name: str, exercise_poses: dict[str, Any], stage_poses: dict[str, Any],
-                  where: _Where) -> Pose:
+                  where: Where) -> Pose:
     """A keyframe with `like` chains followed: the stage's own version first, else the exercise's."""
-    chain: list[tuple[dict[str, Any], _Where]] = []
+    chain: list[tuple[dict[str, Any], Where]] = []
     if name in stage_poses:
         table = _table(stage_poses[name], name, where)
         chain.append((table, where.inside(f"pose '{name}'")))
@@ -213,7 +195,7 @@ def _resolve_pose(name: str, exercise_poses: dict[str, Any], stage_poses: dict[s
     else:
         current = name
     seen: set[str] = set()
-    exercise_where = _Where(where.file, where.parts[:1])
+    exercise_where = Where(where.file, where.parts[:1])
     while current is not None:
         if not isinstance(current, str) or current not in exercise_poses:
             known = ", ".join(exercise_poses)
@@ -227,7 +209,7 @@ def _resolve_pose(name: str, exercise_poses: dict[str, Any], stage_poses: dict[s
         chain.append((table, exercise_where.inside(f"pose '{current}'")))
         current = table.get("like")
     values: dict[str, Any] = {}
-    origin: dict[str, _Where] = {}
+    origin: dict[str, Where] = {}
     for table, table_where in reversed(chain):  # the base first, overrides on top
         _check_fields(table, (), table_where, optional=_POSE_FIELDS)
         for field, value in table.items():
@@ -243,7 +225,7 @@ def _resolve_pose(name: str, exercise_poses: dict[str, Any], stage_poses: dict[s
     return Pose(name=name, angles=angles, **contacts)
 
 
-def _angle(value: Any, where: _Where, field: str, set_in: _Where) -> float:
+def _angle(value: Any, where: Where, field: str, set_in: Where) -> float:
     """A joint angle within its human range; the error says which table to edit."""
     low, high = JOINT_RANGES[joint_of(field)]
     source = "" if set_in == where else f" (set in {', '.join(set_in.parts)})"
@@ -255,7 +237,7 @@ def _angle(value: Any, where: _Where, field: str, set_in: _Where) -> float:
     return float(value)
 
 
-def _parts(value: Any, where: _Where, field: str) -> tuple[str, ...]:
+def _parts(value: Any, where: Where, field: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise where.error(field, f"must be a list of body parts, got {value!r}")
     for part in value:
@@ -268,7 +250,7 @@ def _parts(value: Any, where: _Where, field: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- props
 
 
-def _props(exercise_props: Any, stage_props: Any, where: _Where) -> Props:
+def _props(exercise_props: Any, stage_props: Any, where: Where) -> Props:
     """The exercise's props with the stage's changes on top (e.g. dowel off, dumbbell on)."""
     merged: dict[str, Any] = {}
     for table in (exercise_props, stage_props):
@@ -296,7 +278,7 @@ def _props(exercise_props: Any, stage_props: Any, where: _Where) -> Props:
 # --------------------------------------------------------------------------- whole-stage checks
 
 
-def _check_motion(picture: StagePicture, where: _Where) -> None:
+def _check_motion(picture: StagePicture, where: Where) -> None:
     """A breath moves a little; anything bigger is a movement and should say so."""
     if picture.motion != "breathe":
         return
@@ -309,7 +291,7 @@ def _check_motion(picture: StagePicture, where: _Where) -> None:
                        f'"breathe" motion allows ({BREATHE_MAX_DEGREES:g}); use "cycle"')
 
 
-def _check_contacts(picture: StagePicture, where: _Where) -> None:
+def _check_contacts(picture: StagePicture, where: Where) -> None:
     """Resting parts touch their surfaces, nothing sinks into the floor, planted parts stay."""
     for pose in picture.keyframes:
         pose_where = where.inside(f"pose '{pose.name}'")
@@ -336,7 +318,7 @@ def _check_contacts(picture: StagePicture, where: _Where) -> None:
 
 
 def _check_planted(before: tuple[Pose, Any], after: tuple[Pose, Any], picture: StagePicture,
-                   where: _Where) -> None:
+                   where: Where) -> None:
     """A part resting on the floor in two keyframes in a row must not slide between them."""
     (pose_a, scene_a), (pose_b, scene_b) = before, after
     for part in set(pose_a.on_floor) & set(pose_b.on_floor):
@@ -350,7 +332,7 @@ def _check_planted(before: tuple[Pose, Any], after: tuple[Pose, Any], picture: S
 # --------------------------------------------------------------------------- field readers
 
 
-def _check_fields(table: dict[str, Any], required: tuple[str, ...], where: _Where,
+def _check_fields(table: dict[str, Any], required: tuple[str, ...], where: Where,
                   optional: tuple[str, ...] = ()) -> None:
     for field in table:
         if field not in required and field not in optional:
@@ -361,13 +343,13 @@ def _check_fields(table: dict[str, Any], required: tuple[str, ...], where: _Wher
             raise where.error(field, "is missing")
 
 
-def _table(value: Any, field: str, where: _Where) -> dict[str, Any]:
+def _table(value: Any, field: str, where: Where) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise where.error(field, f"must be a table, got {value!r}")
     return value
 
 
-def _text(table: dict[str, Any], field: str, where: _Where, longest: int = 200) -> str:
+def _text(table: dict[str, Any], field: str, where: Where, longest: int = 200) -> str:
     value = table.get(field)
     if not isinstance(value, str) or not value.strip():
         raise where.error(field, f"must be non-empty text, got {value!r}")
@@ -377,7 +359,7 @@ def _text(table: dict[str, Any], field: str, where: _Where, longest: int = 200) 
     return value.strip()
 
 
-def _names(value: Any, where: _Where, field: str) -> tuple[str, ...]:
+def _names(value: Any, where: Where, field: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise where.error(field, f"must be a list of pose names, got {value!r}")
     if len(set(value)) != len(value):
@@ -385,20 +367,20 @@ def _names(value: Any, where: _Where, field: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _one_of(value: Any, where: _Where, field: str, options: tuple[str, ...]) -> str:
+def _one_of(value: Any, where: Where, field: str, options: tuple[str, ...]) -> str:
     if value not in options:
         raise where.error(field, f"must be one of {', '.join(options)}; got {value!r}")
     return value
 
 
-def _number(value: Any, where: _Where, field: str, bounds: tuple[float, float]) -> float:
+def _number(value: Any, where: Where, field: str, bounds: tuple[float, float]) -> float:
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise where.error(field, f"must be a number from {low:g} to {high:g}, got {value!r}")
     return float(value)
 
 
-def _flag(value: Any, where: _Where, field: str) -> bool:
+def _flag(value: Any, where: Where, field: str) -> bool:
     if not isinstance(value, bool):
         raise where.error(field, f"must be true or false, got {value!r}")
     return value
