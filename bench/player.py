@@ -5,11 +5,13 @@ workout player, and how many workouts one token carries at once. Both paths, one
    pace done at 2 s a rep) through the real coach, with a recording adapter that counts the Bot
    API calls the Telegram adapter would make for each reply (a sendMessage per message, an
    editMessageText per countdown edit, an answerCallbackQuery per button pressed) and keeps
-   Telegram's budget (30/s overall, 1/s per chat). Chat: "start session", "Guide me here in chat",
-   the chat's timer with its live countdown, "Done" on each paced set, up to the pain question.
-   Player: "start session", then the page (GET plan, a report per exercise, the end, made to
-   the coach's PlayerBackend at the moments the page would make them), up to the pain question.
-   The pain answer and what the coach says to it are the same on both paths, shown apart.
+   Telegram's budget (30/s overall, 1/s per chat). Chat: "start session", "pain right now?",
+   the chat's timer with its live countdown (each card starting by itself), "Done" on each
+   paced set, up to the pain question. Player: "start session", then the page (GET plan, the
+   pain right now, the warm-up, a report per exercise, the end, made to the coach's
+   PlayerBackend at the moments the page would make them), up to the pain question. The pain
+   answer and what the coach says to it are the same on both paths, shown apart; the targets
+   are judged with it counted.
 2. The page's API over real HTTP: `--pages` workouts at once through the real web server on
    127.0.0.1 (signed Telegram launch data, a time scale), counting requests, refusals, and the
    chat messages per workout; it checks part 1's figures against the real server.
@@ -52,7 +54,7 @@ from bot.intents import button
 from bot.player.service import PlayerService
 from bot.player.settings import Entrance, PlayerSettings
 from bot.replies import Reply
-from bot.states import READY
+from bot.states import PAIN_BEFORE, PLAYER, READY
 from bot.workout.session import todays_plan
 from bot.workout.timers import PACED, phases_for
 from tests.player_world import launch_data
@@ -63,6 +65,7 @@ BOT_TOKEN = "123456789:AAbenchmarkTokenForThePlayerOnly_xyz"
 SECRET = b"benchmark-secret-for-the-player"
 PUBLIC_PAGE = "https://coach.example.org/player/"
 SECONDS_PER_REP = 2.0  # the pace of a set at one's own pace
+PAIN_NOW = 3  # the answer to "how is your back right now?" before each workout
 MAX_P99_LATENESS_S = 1.0
 TARGET_RATIO, TARGET_WORKOUTS = 50.0, 5000
 PAIN_QUESTION = "How is your back now"
@@ -200,8 +203,12 @@ async def chat_workout(app: App, counter: TelegramCounter, key: UserKey,
                        lateness: list[float] | None = None) -> None:
     """"start session", the chat's timer, "Done" at the person's pace: to the pain question."""
     await app.coach.handle(Text(key, "start session"))
-    if app.coach.running(key) is None:  # the player is offered: choose the chat
-        await press(app, counter, key, button("in_chat"))
+    for _ in range(2):  # the player's offer (choose the chat), then "pain right now?"
+        state = app.services.store.find_user(key).state
+        if state == PLAYER:
+            await press(app, counter, key, button("in_chat"))
+        elif state == PAIN_BEFORE:
+            await press(app, counter, key, button("pain", str(PAIN_NOW), "before"))
     session = app.coach.running(key)
     if lateness is not None:
         session.on_cue = lambda planned, delivered: lateness.append(delivered - planned)
@@ -225,7 +232,13 @@ async def page_workout(app: App, counter: TelegramCounter, key: UserKey) -> int:
     await app.coach.handle(Text(key, "start session"))
     clock, rules = app.services.clock, app.services.programme.rules
     plan = await app.player.opened(key)
-    requests = 1
+    assert plan is not None and plan.pain_before is None, "the page asks the pain right now"
+    await app.player.pain_before(key, plan.workout_id, PAIN_NOW)
+    requests = 2
+    for move in app.services.programme.warmup.moves:  # the warm-up opens the page's workout
+        for phase in phases_for(move.plan, rules):
+            await clock.sleep(phase.reps * SECONDS_PER_REP if phase.kind == PACED
+                              else phase.seconds)
     user = app.services.store.find_user(key)
     for index, (_, stage) in enumerate(todays_plan(app.services, user)):
         for phase in phases_for(stage.plan, rules):
@@ -385,6 +398,9 @@ async def pages_over_http(tmp: Path, pages: int, scale: float) -> PagesRun:
 
         await app.coach.handle(Text(key, "start session"))
         plan = await call("GET", "plan")
+        await call("POST", "pain", {"workout_id": plan["workout_id"], "score": PAIN_NOW})
+        warmup = sum(phase["seconds"] or 0 for move in plan["warmup"] for phase in move["phases"])
+        await clock.sleep(warmup)
         for index, exercise in enumerate(plan["exercises"]):
             seconds = sum(phase["seconds"] or 0 for phase in exercise["phases"])
             await clock.sleep(seconds)  # the phone keeps time; the paced sets are instant here
@@ -468,8 +484,9 @@ def main() -> None:
               f"{formula_player:,.0f} at once (cues on the phone: no lateness from the platform); "
               f"{formula_player_all:,.0f} counting the pain answer")
         print(f"  player / chat measured: {formula_player / good.workouts:.0f}x")
-        met = ratio >= TARGET_RATIO and formula_player >= TARGET_WORKOUTS
-        print(f"targets ({TARGET_RATIO:.0f}x fewer calls, >= {TARGET_WORKOUTS:,} at once): "
+        met = ratio_all >= TARGET_RATIO and formula_player_all >= TARGET_WORKOUTS
+        print(f"targets, the pain answer counted ({TARGET_RATIO:.0f}x fewer calls, "
+              f">= {TARGET_WORKOUTS:,} at once): "
               f"{'met' if met else 'MISSED'}")
 
 

@@ -24,7 +24,7 @@ from bot.workout.pain import vague
 from bot.workout.pain_after import AfterWorkout
 from bot.workout.pain_check import PainCheck
 from bot.workout import card_picture, cards, nerve_care
-from bot.replies import Choice, Reply
+from bot.replies import Choice, Reply, in_one
 from bot.services import Services
 from bot.clock import Clock
 from bot.delivery import KeyLock, Outbound, PersonLocks
@@ -385,7 +385,7 @@ class Coach:
     async def in_ready(self, user: User, intent: Intent) -> list[Reply]:
         verb = intent.verb
         if verb == "session":
-            return self.pain_check.ask(user)
+            return self._session_asked(user)
         if verb in ("pain", "number"):
             return self._adhoc_pain(user, int(intent.arg))
         if verb in ("pain_invalid", "number_invalid"):
@@ -419,19 +419,49 @@ class Coach:
     def _adhoc_pain(self, user: User, score: int) -> list[Reply]:
         return self.pain_check.any_time(user, score)
 
+    def _session_asked(self, user: User) -> list[Reply]:
+        """"Start session": the pain right now first. Where the player page is offered, the
+        page asks it (the workout opens at once, and the chat is spared two messages)."""
+        if self.pain_check.rest_reason(user) is None and self.table.offers_player(user):
+            return self._start_workout(user, None)
+        return self.pain_check.ask(user)
+
     async def _in_pain_before(self, user: User, intent: Intent) -> list[Reply]:
         """"Pain right now?": a session starts with the answer, unless the pain says not today."""
         replies, before = self.pain_check.answer(user, intent)
         if before is None:
-            return replies
-        return replies + self._start_workout(user, before)
+            if user.state == READY:  # no session now: one the player had opened goes too
+                self._discard_unstarted(user)
+            return in_one(replies)
+        return in_one(replies + self._start_workout(user, before))
 
-    def _start_workout(self, user: User, before: int) -> list[Reply]:
+    def ask_pain_before(self, user: User) -> list[Reply]:
+        """The pain question in the chat for a workout the player opened without it (the
+        person chose the chat before the page asked): the answer starts it here."""
+        replies = self.pain_check.ask(user)
+        if user.state == READY:  # a rest day after all: nothing to start
+            self._discard_unstarted(user)
+        return replies
+
+    def note_pain_before(self, user: User, score: int) -> tuple[str, bool]:
+        """The player page's answer to "pain right now?", kept as the chat's would be."""
+        return self.pain_check.note_before(user, score)
+
+    def _start_workout(self, user: User, before: int | None) -> list[Reply]:
         if user.state != READY:
             return [Reply(self.texts("workout.not_ready", hint=self.texts("hints.ready")))]
+        store = self.services.store
         position = Position()
-        workout_id = self.services.store.start_workout(user.id, self.services.clock.now(), before,
-                                                asdict(position))
+        waiting = self._unstarted(user)  # opened for the player, not begun: this one it is
+        if waiting is None:
+            workout_id = store.start_workout(user.id, self.services.clock.now(), before,
+                                             asdict(position))
+        else:
+            workout_id = waiting["id"]
+            store.set_workout_status(workout_id, "running")
+            if before is not None:  # the person chose the chat, and answered there
+                store.set_workout_pain_before(workout_id, before)
+                return self.run_in_chat(user, workout_id, position)
         plan = todays_plan(self.services, user)
         offer = [Reply(self.texts("workout.start", count=len(plan),
                                   minutes=estimated_minutes(self.services, plan)))]
@@ -439,6 +469,18 @@ class Coach:
         if offered is not None:
             return offered
         return self.run_in_chat(user, workout_id, position)
+
+    def _unstarted(self, user: User) -> dict | None:
+        """An open workout still without its pain answer: opened for the player, not begun."""
+        row = self.services.store.running_workout(user.id)
+        if row is None or row["pain_before"] is not None:
+            return None
+        return None if self.services.store.workout_exercises(row["id"]) else row
+
+    def _discard_unstarted(self, user: User) -> None:
+        row = self._unstarted(user)
+        if row is not None:
+            self.services.store.discard_workout(row["id"])
 
     def run_in_chat(self, user: User, workout_id: int, position: Position) -> list[Reply]:
         """Guide an open workout here in the chat from `position` (at the start, or when the

@@ -7,7 +7,7 @@ player); each adapter draws a link the way its platform can.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -64,3 +64,23 @@ class Reply:
 def choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
     """Build buttons from (label, action) pairs; keeps call sites short."""
     return tuple(Choice(label, action) for label, action in pairs)
+
+
+def in_one(replies: list[Reply]) -> list[Reply]:
+    """Runs of plain text go out as one message with what follows them: on a platform that
+    allows a bot one message a second per chat and 30 in all, every message saved counts.
+
+    A plain reply (text only) is put in front of the next reply's text, blank line between, unless
+    that one carries a picture (a caption has its own limits) or is a live message (a slot)."""
+    merged: list[Reply] = []
+    for reply in replies:
+        previous = merged[-1] if merged else None
+        if previous is not None and _plain(previous) and not reply.image and reply.slot is None:
+            merged[-1] = replace(reply, text=f"{previous.text}\n\n{reply.text}")
+        else:
+            merged.append(reply)
+    return merged
+
+
+def _plain(reply: Reply) -> bool:
+    return not (reply.choices or reply.image or reply.files or reply.slot) and reply.kind == "message"

@@ -85,6 +85,7 @@ class Feature:
     # A workout was just opened: the replies that offer the player page instead of the chat's
     # timer (the feature then owns how it runs), or None to guide it in the chat as usual.
     offer_player: Callable[[User, int, list[Reply]], list[Reply] | None] | None = None
+    offers_player: Callable[[User], bool] | None = None  # the page is there for this person
     on_start: Hook | None = None
     on_stop: Hook | None = None
     on_unreachable: Callable[[UserKey, str], Awaitable[None]] | None = None  # reminders off
@@ -143,6 +144,10 @@ class RoutingTable:
     def holds_step_ups(self, user: User) -> bool:
         return any(feature.holds_step_ups(user) for feature in self.features
                    if feature.holds_step_ups is not None)
+
+    def offers_player(self, user: User) -> bool:
+        return any(feature.offers_player(user) for feature in self.features
+                   if feature.offers_player is not None)
 
     def offer_player(self, user: User, workout_id: int, opening: list[Reply]) -> list[Reply] | None:
         """The first feature that takes a just-opened workout away from the chat's timer."""

@@ -231,3 +231,9 @@ def make_coach(tmp_path: Path, scale: float = 1000.0, db_name: str = "coach.db")
     if not getattr(asyncio.get_running_loop(), "looptime_on", False):
         raise RuntimeError("make_coach needs virtual time: ask for the virtual_time fixture")
     return build(tmp_path / db_name, scale, clock=TravelClock(scale))
+
+
+def paragraphs(replies: list[Reply]) -> list[str]:
+    """What the person reads, paragraph by paragraph: short answers that go out together as one
+    message (bot.replies.in_one) read here as they did when each was a message of its own."""
+    return [part for reply in replies for part in reply.text.split("\n\n")]

@@ -20,8 +20,10 @@ from urllib.parse import quote, urlencode
 from bot.content import Programme, load_programme
 from bot.events import UserKey
 from bot.player.auth import issue_token
+from bot.player.backend import PainNoted
 from bot.player.plan import PlanDTO, PlannedExercise, build_plan
 from bot.texts import Texts
+from bot.workout.pain_limits import blocks_workout_today
 from bot.workout.timers import phases_for, planned_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,8 @@ class OpenWorkout:
     workout_id: int
     items: list[PlannedExercise]
     outcomes: dict[int, str] = field(default_factory=dict)
+    pain_before: int | None = 3  # None: the page asks it
+    warmup: bool = False  # the programme's warm-up opens it
 
 
 class FakeCoach:
@@ -72,20 +76,26 @@ class FakeCoach:
         self.plans_asked: list[UserKey] = []
         self.reports: list[tuple[UserKey, int, int, str]] = []
         self.endings: list[tuple[UserKey, int, str]] = []
+        self.pains: list[tuple[UserKey, int, int]] = []
+        self.pictures: dict[str, bytes] = {}  # key -> GIF, as the coach's picture cache has them
+        self.pictures_asked: list[str] = []
         self.failing = False  # True: every report fails, as a coach that is down would
         self._next_id = 100
         self._changed = asyncio.Event()
 
     def open_workout(self, person: UserKey, exercise_ids: list[str] | None = None,
-                     pictures: dict[str, str] | None = None) -> int:
-        """Start a workout for `person`: these exercises (all, by default) at their first stage."""
+                     pictures: dict[str, str] | None = None, pain_before: int | None = 3,
+                     warmup: bool = False) -> int:
+        """Start a workout for `person`: these exercises (all, by default) at their first stage;
+        with `pain_before` None the page asks the pain right now first."""
         ids = exercise_ids or [exercise.id for exercise in self.programme.exercises]
         pictures = pictures or {}
         items = [PlannedExercise(self.programme.exercise(exercise_id),
                                  self.programme.exercise(exercise_id).stage_at(0),
                                  picture=pictures.get(exercise_id)) for exercise_id in ids]
         self._next_id += 1
-        self.workouts[person] = OpenWorkout(self._next_id, items)
+        self.workouts[person] = OpenWorkout(self._next_id, items, pain_before=pain_before,
+                                            warmup=warmup)
         return self._next_id
 
     # -- PlayerBackend --------------------------------------------------------------------------
@@ -103,7 +113,25 @@ class FakeCoach:
         seconds = sum(planned_seconds(phases_for(item.stage.plan, self.programme.rules))
                       for item in items)
         return build_plan(workout.workout_id, items, self.programme.rules, self.texts,
-                          max(1, round(seconds / 60)), self.time_scale)
+                          max(1, round(seconds / 60)), self.time_scale, workout.pain_before,
+                          self.programme.warmup.moves if workout.warmup else ())
+
+    async def picture(self, key: str) -> bytes | None:
+        self.pictures_asked.append(key)
+        return self.pictures.get(key)
+
+    async def pain_before(self, person: UserKey, workout_id: int, score: int) -> PainNoted:
+        workout = self.workouts[person]
+        assert workout.workout_id == workout_id
+        if workout.pain_before is not None:
+            return PainNoted(False, "", True)
+        self.pains.append((person, workout_id, score))
+        self._changed.set()
+        if blocks_workout_today(self.programme.rules, score):  # not today
+            del self.workouts[person]
+            return PainNoted(True, self.texts("pain.not_today", score=score), False)
+        workout.pain_before = score
+        return PainNoted(True, self.texts("pain_check.noted", score=score), True)
 
     async def exercise_reported(self, person: UserKey, workout_id: int, index: int,
                                 outcome: str) -> None:
@@ -165,6 +193,9 @@ class Page:
         return await self._post("exercise", {"workout_id": self.workout_id, "index": index,
                                              "outcome": outcome})
 
+    async def answers_pain(self, score: int = 3) -> tuple[int, dict]:
+        return await self._post("pain", {"workout_id": self.workout_id, "score": score})
+
     async def ends(self, outcome: str = "done") -> tuple[int, dict]:
         return await self._post("end", {"workout_id": self.workout_id, "outcome": outcome})
 
@@ -172,6 +203,9 @@ class Page:
         """Open, report every exercise not yet in, then the end; returns the plan it ran."""
         status, plan = await self.opens()
         assert status == 200, plan
+        if plan["pain_before"] is None:  # the page asks first, as the chat would
+            status, noted = await self.answers_pain(3)
+            assert status == 200 and noted["go_on"], noted
         for index, exercise in enumerate(plan["exercises"]):
             if exercise["outcome"] is None:
                 assert await self.reports(index, outcome) == (200, {"recorded": True,

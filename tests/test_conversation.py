@@ -1,7 +1,7 @@
 """Conversations with the coach, told as "the person says X, the coach answers Y"."""
 from __future__ import annotations
 
-from chat import Person
+from chat import Person, paragraphs
 
 EXERCISES = ["hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug", "bird_dog",
              "squat", "hip_hinge"]
@@ -84,11 +84,11 @@ async def test_two_good_workouts_move_every_exercise_up_and_pain_7_moves_them_do
     assert set(coach.services.store.stages(user.id).values()) == {0}
     await ana.next_day()  # comfortable sessions count on separate days
     replies = await ana.trains(pain=2)
-    [ups] = [r.text for r in replies if r.text.startswith("⬆")]  # one headline, a compact list
+    [ups] = [text for text in paragraphs(replies) if text.startswith("⬆")]  # one headline, a compact list
     assert ups.startswith("⬆ 7 exercises move up a stage") and ups.count("\n• ") == 7
     assert coach.services.store.stages(user.id) == {e: 1 for e in EXERCISES}
     replies = await ana.trains(pain=7)
-    [downs] = [r.text for r in replies if r.text.startswith("⬇")]
+    [downs] = [text for text in paragraphs(replies) if text.startswith("⬇")]
     assert "above 5" in downs and downs.count("\n• ") == 7
     assert coach.services.store.stages(user.id) == {e: 0 for e in EXERCISES}
     changes = coach.services.store.stage_changes(user.id)
@@ -154,7 +154,8 @@ async def test_start_session_is_understood_in_many_forms(coach, adapter):
         replies = await person.says(words)
         assert "how is your back right now" in replies[0].text, words  # first, the pain now
         replies = await person.presses("3")
-        assert replies[-1].text.startswith("Today's session"), words
+        thanks, plan = paragraphs(replies)  # the thanks and today's plan: one message
+        assert thanks.startswith("Thanks: 3/10") and plan.startswith("Today's session"), words
         await person.stops()
 
 

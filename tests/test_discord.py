@@ -43,7 +43,6 @@ from bot.player.settings import LINK_LIFETIME_S
 from bot.replies import Attachment, Choice, Reply
 
 import scripts
-from scripts import PAIN_NOW
 from harness import running, running_with_player
 from player_world import Page
 
@@ -295,8 +294,7 @@ async def test_the_player_is_a_link_button_whose_token_opens_that_persons_workou
         d = Discord(fake, app.coach, adapter)
         await d.onboards(ANA)
         await d.onboards(BEN)
-        await d.slash(ANA, "session", PAIN_NOW)  # the pain right now, then the offer
-        _, offer = await d.presses(ANA, "3", "Do it in the player")
+        _, offer = await d.slash(ANA, "session", "Do it in the player")  # the page asks the pain
         [row] = offer["components"]
         link, chat = row["components"]
         assert (link["type"], link["style"], link["label"]) == (2, 5, "Open the player")
@@ -314,8 +312,7 @@ async def test_the_player_is_a_link_button_whose_token_opens_that_persons_workou
         workout = app.services.store.running_workout(
             app.services.store.find_user(d.key(ANA)).id)
         assert status == 200 and plan["workout_id"] == workout["id"]
-        await d.slash(BEN, "session", PAIN_NOW)
-        _, bens_offer = await d.presses(BEN, "3", "Do it in the player")
+        _, bens_offer = await d.slash(BEN, "session", "Do it in the player")
         bens_token = bens_offer["components"][0]["components"][0]["url"].partition("#token=")[2]
         bens_page = Page(http, player.url, f"Bearer {bens_token}")
         assert (await bens_page.opens())[1]["workout_id"] != plan["workout_id"]
@@ -323,7 +320,8 @@ async def test_the_player_is_a_link_button_whose_token_opens_that_persons_workou
         assert (await bens_page.reports(0))[0] == 409
         assert app.services.store.workout_exercises(workout["id"]) == []
 
-        await d.presses(ANA, "Guide me here in chat", "Carrying on here in the chat")
+        await d.presses(ANA, "Guide me here in chat", "Before we start")  # not asked on the page
+        await d.presses(ANA, "3", "Thanks: 3/10 right now.")
         await d.wait_text(d.dm(ANA), "1/7 · ")
         await d.slash(ANA, "stop", "Stop the workout here?")
         await d.presses(ANA, "Yes, stop", "How is your back now")

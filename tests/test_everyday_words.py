@@ -14,7 +14,7 @@ from adapters.console import ConsoleAdapter
 from bot.bootstrap import build_app
 from bot.delivery import SendBudget
 from bot.pictures import library
-from chat import Person, RecordingAdapter, make_coach
+from chat import Person, RecordingAdapter, make_coach, paragraphs
 
 pytestmark = pytest.mark.usefixtures("virtual_time")
 
@@ -110,12 +110,12 @@ async def test_better_maybe_a_4_is_pain_4_where_a_pain_number_is_asked(ana: Pers
     await ana.onboards(baseline=3)
     await ana.says("start session")  # "how is your back right now?"
     replies = await ana.says("better, maybe a 4")
-    assert replies[0].text.startswith("Thanks: 4/10 right now.")
-    assert replies[1].text.startswith("Today's session")
+    thanks, plan = paragraphs(replies)
+    assert thanks.startswith("Thanks: 4/10 right now.") and plan.startswith("Today's session")
     end = await ana.stops()
     assert end.text.endswith("How is your back now, from 0 (no pain) to 10 (worst imaginable)?")
     replies = await ana.says("better, maybe a 4")
-    assert replies[0].text == "Noted: pain 4/10, the same as before the workout."
+    assert paragraphs(replies)[0] == "Noted: pain 4/10, the same as before the workout."
     user = coach.services.store.find_user(ana.key)
     assert [(p.score, p.kind) for p in coach.services.store.pain_reports(user.id)] == [
         (4, "before"), (4, "after")]

@@ -3,7 +3,7 @@ stage's form question, and only "Yes, every rep" moves it up. Stages with a weig
 after every workout. What was decided is kept with its reason: the pain and the answer."""
 from __future__ import annotations
 
-from chat import FORM_YES, Person
+from chat import FORM_YES, Person, paragraphs
 
 EXERCISES = ["hip_flexor_stretch", "hamstring_stretch", "side_plank", "dead_bug", "bird_dog",
              "squat", "hip_hinge"]
@@ -34,7 +34,7 @@ async def test_a_step_up_is_asked_with_the_form_question_and_refused_on_not_yet(
                                                                                 coach):
     replies = await _due_to_move_up(ana)
     first = replies[-1]
-    assert first.text.startswith("Before anything moves up, a quick check on your form today: "
+    assert paragraphs([first])[1].startswith("Before anything moves up, a quick check on your form today: "
                                  "7 exercises, one answer each.")
     hip_flexor = coach.services.programme.exercise("hip_flexor_stretch").stages[0]
     assert hip_flexor.form.question in first.text
@@ -47,7 +47,7 @@ async def test_a_step_up_is_asked_with_the_form_question_and_refused_on_not_yet(
         "Bird dog", "Squat", "Hip hinge")})
     side_plank = coach.services.programme.exercise("side_plank").stages[0]
     assert any(f"To work on: {side_plank.form.work_on}" in r.text for r in replies)
-    assert any(r.text.startswith("Nothing moves up today: good form comes first.") for r in replies)
+    assert any(text.startswith("Nothing moves up today: good form comes first.") for text in paragraphs(replies))
     assert set(coach.services.store.stages(user.id).values()) == {0}  # every stage kept
     changes = coach.services.store.stage_changes(user.id)
     assert [(c.reason, c.from_index, c.to_index) for c in changes] == [("form_kept", 0, 0)] * 7
@@ -61,7 +61,7 @@ async def test_only_yes_every_rep_moves_up_and_the_result_is_one_headline_and_a_
         ana: Person, coach):
     await _due_to_move_up(ana)
     replies = await _answer(ana, {"Squat": "Mostly", "Hip hinge": "Not yet"})
-    [result] = [r.text for r in replies if r.text.startswith("Your form check")]
+    [result] = [text for text in paragraphs(replies) if text.startswith("Your form check")]
     assert result.split("\n") == [
         "Your form check: 5 exercises up a stage, 2 exercises staying where they are for now:",
         '• Half-kneeling hip flexor stretch: up to "Kneeling, 45 s each side"',
@@ -90,7 +90,8 @@ async def test_a_stage_with_a_weight_is_checked_after_every_workout(ana: Person,
     assert squat.stages[1].loaded and not squat.stages[0].loaded
     coach.services.store.change_stage(user.id, "squat", 0, 1, "up", {}, coach.clock.now(), None)
     replies = await ana.trains(pain=4, form="Not yet")  # pain 4: nothing is due to move up
-    asked = [r.text for r in replies if r.text.startswith("You trained Squat with a weight today")]
+    asked = [text for text in paragraphs(replies)
+             if text.startswith("You trained Squat with a weight today")]
     assert asked and squat.stages[1].form.question in asked[0]
     assert any(r.text.startswith(f'Squat stays at "{squat.stages[1].name}" for now')
                and squat.stages[1].form.work_on in r.text for r in replies)

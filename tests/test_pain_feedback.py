@@ -4,7 +4,7 @@ explains, a help that lists everything, counted words in the singular when there
 vague pain words turned into a number to confirm wherever a number is asked."""
 from __future__ import annotations
 
-from chat import Person
+from chat import Person, paragraphs
 from reminder_world import World, berlin
 
 
@@ -16,8 +16,9 @@ async def test_the_pain_before_a_session_is_asked_stored_and_used_by_the_rule(an
                              "10 (worst imaginable)?")
     assert [c.label for c in question.choices] == [str(n) for n in range(11)]
     replies = await ana.presses("2")
-    assert replies[0].text == "Thanks: 2/10 right now. That's down from 3 to 2 since last time."
-    assert replies[1].text.startswith("Today's session")
+    thanks, plan = paragraphs(replies)  # one message
+    assert thanks == "Thanks: 2/10 right now. That's down from 3 to 2 since last time."
+    assert plan.startswith("Today's session")
     user = coach.services.store.find_user(ana.key)
     [workout] = coach.services.store.workouts(user.id)
     assert workout["pain_before"] == 2
@@ -26,10 +27,10 @@ async def test_the_pain_before_a_session_is_asked_stored_and_used_by_the_rule(an
 
     await ana.stops()
     replies = await ana.says("3")  # comfortable by the number, but worse than before
-    assert replies[0].text == "Noted: pain 3/10, up from 2 before the workout."
+    assert paragraphs(replies)[0] == "Noted: pain 3/10, up from 2 before the workout."
     await ana.next_day()
     replies = await ana.trains(pain=2, before=3)
-    assert not any(r.text.startswith("⬆") for r in replies)  # yesterday's did not count
+    assert not any(text.startswith("⬆") for text in paragraphs(replies))  # yesterday's did not count
     assert set(coach.services.store.stages(user.id).values()) == {0}
 
 
@@ -40,10 +41,11 @@ async def test_a_drop_in_pain_is_noticed_and_named(ana: Person):
                                "That's up from 5 to 7 since last time.")
     await ana.says("start session")
     replies = await ana.presses("4")
-    assert replies[0].text == "Thanks: 4/10 right now. That's down from 7 to 4 since last time."
+    assert paragraphs(replies)[0] == \
+        "Thanks: 4/10 right now. That's down from 7 to 4 since last time."
     await ana.stops()
     replies = await ana.says("2")
-    assert replies[0].text == "Noted: pain 2/10, down from 4 before the workout."
+    assert paragraphs(replies)[0] == "Noted: pain 2/10, down from 4 before the workout."
 
 
 async def test_three_workouts_within_an_hour_count_as_one_day(ana: Person, coach):
@@ -51,7 +53,7 @@ async def test_three_workouts_within_an_hour_count_as_one_day(ana: Person, coach
     user = coach.services.store.find_user(ana.key)
     for _ in range(3):
         replies = await ana.trains(pain=2)
-        assert not any(r.text.startswith("⬆") for r in replies)
+        assert not any(text.startswith("⬆") for text in paragraphs(replies))
     assert set(coach.services.store.stages(user.id).values()) == {0}
     replies = await ana.says("progress")
     assert ("Side plank: Knees down, 10 s holds (1/7)\n"
@@ -59,7 +61,7 @@ async def test_three_workouts_within_an_hour_count_as_one_day(ana: Person, coach
         replies[0].text
     await ana.next_day()
     replies = await ana.trains(pain=2)
-    assert any(r.text.startswith("⬆ 7 exercises move up a stage") for r in replies)
+    assert any(text.startswith("⬆ 7 exercises move up a stage") for text in paragraphs(replies))
 
 
 async def test_several_changes_come_as_one_headline_and_a_compact_list(ana: Person, coach):
@@ -67,15 +69,15 @@ async def test_several_changes_come_as_one_headline_and_a_compact_list(ana: Pers
     await ana.trains(pain=2)
     await ana.next_day()
     replies = await ana.trains(pain=2)
-    [changes] = [r for r in replies if "move up a stage" in r.text]
-    lines = changes.text.split("\n")
+    [changes] = [text for text in paragraphs(replies) if "move up a stage" in text]
+    lines = changes.split("\n")
     assert lines[0] == ("⬆ 7 exercises move up a stage, after comfortable sessions on separate "
                         "days and good form in every rep:")
     assert lines[3] == '• Side plank: up to "Knees down, 20 s holds"' and len(lines) == 8
-    assert len(changes.text) < 600
+    assert len(changes) < 600
     replies = await ana.trains(pain=7)
-    [downs] = [r for r in replies if r.text.startswith("⬇")]
-    assert downs.text.split("\n")[0] == ("⬇ Pain 7/10 after the workout is above 5, so 7 "
+    [downs] = [text for text in paragraphs(replies) if text.startswith("⬇")]
+    assert downs.split("\n")[0] == ("⬇ Pain 7/10 after the workout is above 5, so 7 "
                                          "exercises ease off a stage:")
 
 
@@ -164,8 +166,8 @@ async def test_a_workout_stopped_before_anything_was_done_gets_no_praise(ana: Pe
     await ana.starts_session()
     await ana.stops()
     replies = await ana.says("2")
-    assert replies[0].text == "Noted: pain 2/10, down from 3 before the workout."
-    assert not any(r.text.startswith("Good session") for r in replies)
+    assert paragraphs(replies)[0] == "Noted: pain 2/10, down from 3 before the workout."
+    assert not any(text.startswith("Good session") for text in paragraphs(replies))
     assert replies[-1].choices[0].label == "Start session"
 
 
@@ -176,8 +178,8 @@ async def test_calf_zinging_keeps_the_hamstring_stretch_from_moving_up(ana: Pers
     await ana.trains(pain=2)
     await ana.next_day()
     replies = await ana.trains(pain=2)
-    assert any(r.text.startswith("Before anything moves up") and "6 exercises" in r.text
-               for r in replies)
+    assert any(text.startswith("Before anything moves up") and "6 exercises" in text
+               for text in paragraphs(replies))
     user = coach.services.store.find_user(ana.key)
     stages = coach.services.store.stages(user.id)
     assert stages["hamstring_stretch"] == 0 and stages["side_plank"] == 1

@@ -4,7 +4,7 @@ two such workouts in a week pause step-ups and bring a practitioner in, and a st
 from content/rules.toml ([pain_limits]), never repeated here."""
 from __future__ import annotations
 
-from chat import Person
+from chat import Person, paragraphs
 from reminder_world import World, berlin
 
 STOP_FOR_TODAY = "That's a lot of pain. Please stop the exercises for today."
@@ -22,10 +22,12 @@ async def test_pain_7_after_a_workout_gives_the_stop_for_today_advice_and_a_rest
     coach.services.store.change_stage(user.id, "side_plank", 0, 1, "up", {}, coach.clock.now(),
                                       None)
     replies = await ana.trains(pain=7)
-    texts = [r.text for r in replies]
+    assert len(replies) == 1  # the answer, what it changes and the advice: one message
+    texts = paragraphs(replies)
     assert texts[0] == "Noted: pain 7/10, up from 3 before the workout."
     assert any(t.startswith('⬇ Side plank: back to "Knees down, 10 s holds"') for t in texts)
-    advice = next(t for t in texts if t.startswith(STOP_FOR_TODAY))
+    said = "\n\n".join(texts)
+    advice = said[said.index(STOP_FOR_TODAY):]  # and what follows it
     assert "short, easy walks" in advice and "health practitioner" in advice
     assert "Start session" not in _labels(replies[-1])  # rest is offered, not a session
     assert _labels(replies[-1]) == ["Progress", "Help"]
@@ -47,8 +49,9 @@ async def test_a_starting_pain_of_9_does_not_start_a_workout(ana: Person, coach)
     replies = await ana.says("start session")
     assert [c.label for c in replies[0].choices] == [str(n) for n in range(11)]
     replies = await ana.presses("9")
-    assert replies[0].text == "Thanks: 9/10 right now. That's up from 3 to 9 since last time."
-    not_today = replies[1].text
+    assert len(replies) == 1  # with the rest-day menu, one message
+    thanks, not_today = replies[0].text.split("\n\n", 1)
+    assert thanks == "Thanks: 9/10 right now. That's up from 3 to 9 since last time."
     assert "Pain at 9/10 is too much to exercise through" in not_today and \
         NO_WORKOUT_TODAY in not_today
     assert "short walks" in not_today and "check again tomorrow" in not_today
@@ -95,12 +98,13 @@ async def test_two_painful_workouts_in_a_week_pause_step_ups_until_the_week_has_
     store = world.coach.services.store
     user = store.find_user(ana.key)
     replies = await ana.trains(pain=7)
-    assert any(r.text.startswith(STOP_FOR_TODAY) for r in replies)
+    assert any(text.startswith(STOP_FOR_TODAY) for text in paragraphs(replies))
     assert not any("workouts in the last" in r.text for r in replies)  # one is not a pattern
 
     await ana.next_day()
     replies = await ana.trains(pain=6)
-    paused = next(r.text for r in replies if "workouts in the last" in r.text)
+    said = "\n\n".join(paragraphs(replies))
+    paused = said[said.index("That's 2 workouts"):]  # and what follows it
     assert paused.startswith("That's 2 workouts in the last 7 days with pain above 5/10 "
                              "afterwards.")
     assert "health practitioner" in paused
@@ -108,12 +112,13 @@ async def test_two_painful_workouts_in_a_week_pause_step_ups_until_the_week_has_
     for day in range(5):  # comfortable days that would have earned a step up: paused
         await ana.next_day()
         replies = await ana.trains(pain=2)
-        assert any(r.text.startswith("Good session. Step-ups are paused") for r in replies), day
+        assert any(text.startswith("Good session. Step-ups are paused")
+                   for text in paragraphs(replies)), day
         assert set(store.stages(user.id).values()) == {0}
 
     await ana.next_day()  # the first painful workout is now more than a week old
     replies = await ana.trains(pain=2)
-    texts = [r.text for r in replies]
+    texts = paragraphs(replies)
     assert "Your recent workouts have been easier on your back, so exercises can move up " \
         "again by the usual rules." in texts
     assert any(t.startswith("⬆ 7 exercises move up a stage") for t in texts)

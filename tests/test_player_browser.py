@@ -7,11 +7,13 @@ on Playwright's virtual clock, which moves only when the test says so.
 """
 from __future__ import annotations
 
+import io
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from PIL import Image
 from player_world import ANA, BOB, BOT_TOKEN, DANA, SECRET, FakeCoach, launch_data, token_for
 
 from bot.player.web import PlayerConfig, make_app, start_player
@@ -125,7 +127,8 @@ async def open_player(phone, url: str, fragment: str, virtual_clock: bool = Fals
         await page.clock.install(time=START)
     player = Player(page)
     await page.goto(f"{url}#{fragment}")
-    await page.locator("#welcome:visible, #message:visible, #end:visible").first.wait_for()
+    await page.locator("#pain:visible, #welcome:visible, #message:visible, #end:visible"
+                       ).first.wait_for()
     return player
 
 
@@ -332,26 +335,98 @@ async def test_someone_elses_credential_never_shows_anas_workout(coach, server, 
     assert coach.plans_asked == [BOB]
 
 
-async def test_a_discord_link_shows_the_exercise_picture_when_there_is_one(coach, server,
-                                                                          phone) -> None:
-    coach.open_workout(DANA, ["squat", "hip_hinge"], pictures={"squat": "/player/pictures/squat.svg"})
-    served: list[str] = []
+def tiny_gif() -> bytes:
+    """A real two-frame GIF, standing in for a stage's animation from the picture cache."""
+    frames = [Image.new("RGB", (48, 32), colour) for colour in ("#1f8a70", "#3b73b9")]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], loop=0)
+    return out.getvalue()
 
-    async def picture(route) -> None:  # the pictures come from elsewhere; stand in for them
-        served.append(route.request.url)
-        await route.fulfill(content_type="image/svg+xml", body=(
-            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 3">'
-            '<rect width="4" height="3" fill="#1f8a70"/></svg>'))
 
-    await phone.route("**/player/pictures/*", picture)
+async def test_the_page_shows_each_exercises_animation_fetched_with_its_credential(
+        coach, server, phone) -> None:
+    key = "0123456789abcdef01234567"  # the picture cache's key of the squat's stage
+    coach.pictures[key] = tiny_gif()
+    coach.open_workout(DANA, ["squat", "hip_hinge"],
+                       pictures={"squat": f"/player/api/picture/{key}"})
     player = await open_player(phone, server.url, "token=" + token_for(DANA))
     await player.tap("start")
     image = player.page.locator("#picture")
     await image.wait_for()
     assert await image.get_attribute("alt") == "Squat"
-    assert await player.page.evaluate("document.getElementById('picture').naturalWidth") > 0
-    assert served and served[0].endswith("/player/pictures/squat.svg")
+    assert (await image.get_attribute("src")).startswith("blob:")  # fetched with the token
+    await player.page.wait_for_function("document.getElementById('picture').naturalWidth > 0")
+    assert coach.pictures_asked == [key]  # the server only answers a signed-in page
     await player.tap("skip")
     assert await player.text("name") == "Hip hinge"
     assert not await player.page.locator("#picture-frame").is_visible()
+    assert player.errors == []
+
+
+async def test_the_page_asks_the_pain_right_now_then_runs_the_warm_up_first(coach, server,
+                                                                            phone) -> None:
+    coach.time_scale = 200.0
+    workout_id = coach.open_workout(ANA, ["hip_flexor_stretch", "squat"], pain_before=None,
+                                    warmup=True)
+    player = await open_player(phone, server.url, telegram_fragment(1001))
+    assert await player.text("pain-question") == coach.texts("pain_check.ask")
+    assert not await player.page.locator("#start").is_visible()  # the answer comes first
+    await player.tap("pain-2")
+    await player.page.locator("#start").wait_for()
+    assert await player.text("pain-noted") == coach.texts("pain_check.noted", score=2)
+    assert coach.pains == [(ANA, workout_id, 2)]
+    assert (await player.page.locator("#overview li").all_inner_texts())[:2] == [
+        "Warm-up", "Half-kneeling hip flexor stretch"]
+
+    await player.tap("start")
+    moves = coach.programme.warmup.moves
+    assert await player.text("heading") == f"Warm-up 1 of {len(moves)}"
+    assert await player.text("name") == moves[0].name
+    assert await player.text("skip") == coach.texts("buttons.skip_warmup")
+    await player.do_sets_until_the_end()
+    await coach.wait_until(lambda: coach.endings)
+    warm_cues = [phase.cue for move in (await built_plan(coach, warmup=True)).warmup
+                 for phase in move.phases]
+    cues = await player.cues()
+    assert cues[:len(warm_cues)] == warm_cues  # the warm-up first, in order, nothing reported
+    assert cues[len(warm_cues)] == coach.texts("player.say_ready",
+                                               name="Half-kneeling hip flexor stretch")
+    assert coach.outcomes(ANA) == [(0, "done"), (1, "done")]
+    assert player.errors == []
+
+
+async def built_plan(coach: FakeCoach, warmup: bool):
+    """The plan a fresh workout of the same exercises has (for the cues it should say)."""
+    coach.open_workout(BOB, ["hip_flexor_stretch", "squat"], warmup=warmup)
+    plan = await coach.plan_for(BOB)
+    del coach.workouts[BOB]
+    return plan
+
+
+async def test_skip_warm_up_goes_straight_to_the_first_exercise(coach, server, phone) -> None:
+    coach.open_workout(ANA, ["hip_flexor_stretch", "squat"], warmup=True)
+    player = await open_player(phone, server.url, telegram_fragment(1001), virtual_clock=True)
+    await player.page.clock.pause_at(datetime(2025, 3, 3, 8, 0, tzinfo=timezone.utc))
+    await player.tap("start")
+    assert (await player.text("heading")).startswith("Warm-up 1 of")
+    await player.tap("skip")
+    assert (await player.text("heading"), await player.text("name")) == (
+        "Exercise 1 of 2", "Half-kneeling hip flexor stretch")
+    assert await player.text("skip") == coach.texts("buttons.skip")
+    assert coach.outcomes(ANA) == []  # the warm-up is not an exercise: nothing reported
+    reopened = await open_player(phone, server.url, telegram_fragment(1001))
+    await reopened.tap("start")  # a reload does not warm up again
+    assert await reopened.text("heading") == "Exercise 1 of 2"
+    assert player.errors == [] and reopened.errors == []
+
+
+async def test_a_pain_that_says_not_today_ends_it_on_the_page(coach, server, phone) -> None:
+    coach.open_workout(ANA, pain_before=None)
+    player = await open_player(phone, server.url, telegram_fragment(1001))
+    await player.tap("pain-9")
+    await player.page.locator("#message-text").wait_for()
+    shown = await player.page.locator("#message-text").text_content()
+    assert shown == coach.texts("pain.not_today", score=9)
+    assert ANA not in coach.workouts and coach.reports == []
+    assert not await player.page.locator("#start").is_visible()
     assert player.errors == []

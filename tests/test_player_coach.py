@@ -78,8 +78,10 @@ async def opens_the_player(world: World, person: Person) -> Page:
     await person.onboards()
     offer = (await person.starts_session())[-1]
     page = Page.from_link(world.http, link_in(offer).url)
-    status, _ = await page.opens()
-    assert status == 200
+    status, plan = await page.opens()
+    assert status == 200 and plan["pain_before"] is None  # the page asks it, not the chat
+    status, noted = await page.answers_pain(3)
+    assert status == 200 and noted["go_on"]
     return page
 
 
@@ -109,7 +111,9 @@ async def test_without_the_player_start_session_guides_in_the_chat_as_before(tmp
     ana = Person(app.coach, RecordingAdapter(app.coach))
     await ana.onboards()
     opening = (await ana.starts_session())[-1]
-    assert opening.text.startswith("Today's session: warm-up and 7 exercises")
+    thanks, plan = opening.text.split("\n\n", 1)  # the pain answer's thanks, in the same message
+    assert thanks == "Thanks: 3/10 right now."
+    assert plan.startswith("Today's session: warm-up and 7 exercises")
     assert "player" not in opening.text and not any(c.is_link for c in opening.choices)
     await ana.says("skip")  # the warm-up
     await ana.waits_for("1/7 · ")
@@ -117,6 +121,62 @@ async def test_without_the_player_start_session_guides_in_the_chat_as_before(tmp
     await ana.stops()
     await app.coach.shutdown()
     app.coach.close()
+
+
+# -- the pain right now, asked on the page ------------------------------------------------------
+
+async def test_the_page_asks_the_pain_right_now_so_the_chat_sends_one_message(world):
+    ana = world.person("ana", "Ana")
+    await ana.onboards()
+    [offer] = await ana.says("start session")  # no pain question in the chat: the page asks
+    assert offer.text.startswith("Today's session: 7 exercises")
+    page = Page.from_link(world.http, link_in(offer).url)
+    status, plan = await page.opens()
+    assert status == 200 and plan["pain_before"] is None
+    assert plan["texts"]["pain_question"] == world.texts("pain_check.ask")
+    assert (await page.reports(0))[0] == 409  # nothing is done before the pain is answered
+
+    status, noted = await page.answers_pain(2)
+    assert (status, noted["recorded"], noted["go_on"]) == (200, True, True)
+    assert noted["message"].startswith("Thanks: 2/10 right now.")
+    assert (await page.answers_pain(5))[1]["recorded"] is False  # the first answer stands
+    assert (await page.opens())[1]["pain_before"] == 2  # a reopened page does not ask again
+    await page.does_the_rest()
+    await ana.waits_for("How is your back now")
+    [answer] = await ana.says("2")  # the pain answer and what it changes: one message
+    assert answer.text.startswith("Noted: pain 2/10, the same as before the workout.")
+    assert [choice.label for choice in answer.choices] == ["Start session", "Progress", "Help"]
+    [workout] = world.record(ana)
+    assert (workout["pain_before"], workout["pain_after"]) == (2, 2)
+    user = world.app.services.store.find_user(ana.key)
+    assert [(p.score, p.kind) for p in world.app.services.store.pain_reports(user.id)][-2:] == [
+        (2, "before"), (2, "after")]
+
+
+async def test_a_pain_that_says_not_today_on_the_page_closes_the_workout(world):
+    ana = world.person("ana", "Ana")
+    await ana.onboards()
+    [offer] = await ana.says("start session")
+    page = Page.from_link(world.http, link_in(offer).url)
+    await page.opens()
+    status, noted = await page.answers_pain(9)
+    assert (status, noted["go_on"]) == (200, False)
+    assert world.texts("pain.not_today", score=9) in noted["message"]
+    assert world.state(ana) == "ready" and world.record(ana) == []  # no workout was begun
+    assert (await page.opens())[0] == 404
+    [reply] = await ana.says("start session")  # today is a rest day now, in the chat too
+    assert "Progress" in [choice.label for choice in reply.choices]
+    assert "Start session" not in [choice.label for choice in reply.choices]
+
+
+async def test_choosing_the_chat_first_asks_there_and_no_leaves_no_workout(world):
+    ana = world.person("ana", "Ana")
+    await ana.onboards()
+    await ana.says("start session")
+    [question] = await ana.presses("Guide me here in chat")
+    assert question.text == world.texts("pain_check.ask")
+    await ana.says("stop")  # not now after all
+    assert world.state(ana) == "ready" and world.record(ana) == []
 
 
 # -- a whole workout on the page ---------------------------------------------------------------
@@ -154,7 +214,7 @@ async def test_progression_pain_and_history_are_a_chat_workouts(world):
 
         bob.mark = len(world.adapter.sent)
         await bob.starts_session()
-        await bob.presses("Guide me here in chat")
+        await chooses_the_chat(world, bob)
         await trains_in_chat(world, bob)
         after["bob"].append([reply.text for reply in await bob.says("2")])
 
@@ -172,6 +232,14 @@ async def test_progression_pain_and_history_are_a_chat_workouts(world):
             [(p.score, p.kind) for p in store.pain_reports(user.id)],
             store.stages(user.id))
     assert history["ana"] == history["bob"]
+
+
+async def chooses_the_chat(world: World, person: Person, pain: int = 3) -> list[Reply]:
+    """"Guide me here in chat" before the page asked: the chat asks the pain right now, and
+    the answer starts the workout here (its thanks and today's plan in one message)."""
+    [question] = await person.presses("Guide me here in chat")
+    assert question.text == world.texts("pain_check.ask")
+    return await person.presses(str(pain))
 
 
 async def trains_in_chat(world: World, person: Person) -> None:
@@ -200,8 +268,7 @@ async def test_opening_the_page_during_a_chat_workout_stops_the_chats_timer(worl
     ana = world.person("ana", "Ana")
     await ana.onboards()
     await ana.starts_session()
-    assert (await ana.presses("Guide me here in chat"))[0].text == \
-        world.texts("player_offer.to_chat")
+    assert (await chooses_the_chat(world, ana))[0].text.startswith("Thanks: 3/10 right now.")
     await ana.waits_for("✓ Half-kneeling hip flexor stretch done")
     assert world.state(ana) == WORKOUT
     offer = await ana.says("open the player")

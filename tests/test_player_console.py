@@ -46,7 +46,7 @@ async def test_a_whole_workout_in_the_browser_from_the_terminal(tmp_path) -> Non
     try:
         coach.say(*ONBOARDING)
         await in_a_thread(coach.wait_for, "You're all set")
-        coach.say(*scripts.typed(scripts.session()))  # "start session", then the pain now
+        coach.say("start session")  # the pain right now is asked on the page
         await in_a_thread(coach.wait_for, "Do it in the player")
         await in_a_thread(coach.wait_for, "2) Guide me here in chat")
         [offered] = printed_links(coach)  # shown under its choice
@@ -62,7 +62,9 @@ async def test_a_whole_workout_in_the_browser_from_the_terminal(tmp_path) -> Non
                                 headers={"Authorization": f"Bearer {token}"}) as answer:
                 plan = await answer.json()
         assert plan["time_scale"] == 60
-        cues = [phase["cue"] for exercise in plan["exercises"] for phase in exercise["phases"]]
+        assert plan["pain_before"] is None and plan["warmup"]
+        cues = [phase["cue"] for exercise in plan["warmup"] + plan["exercises"]
+                for phase in exercise["phases"]]
 
         async with async_api.async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
@@ -72,7 +74,10 @@ async def test_a_whole_workout_in_the_browser_from_the_terminal(tmp_path) -> Non
             await tab.add_init_script(RECORDER)
             player = Player(tab)
             await tab.goto(link)
+            await tab.locator("#pain-3").wait_for()
+            await player.tap("pain-3")
             await tab.locator("#start").wait_for()
+            assert (await player.text("pain-noted")).startswith("Thanks: 3/10 right now.")
             assert await player.text("intro") == plan["texts"]["intro"]
             await player.tap("start")
             await player.do_sets_until_the_end()

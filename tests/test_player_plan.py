@@ -54,7 +54,7 @@ async def test_sets_at_ones_own_pace_say_how_to_finish_them(coach: FakeCoach) ->
 async def test_the_page_gets_every_word_it_shows(coach: FakeCoach) -> None:
     coach.open_workout(ANA)
     plan = await coach.plan_for(ANA)
-    assert set(plan.texts) == set(BUTTONS) | set(PAGE_TEXTS) | {"intro", "start"}
+    assert set(plan.texts) == set(BUTTONS) | set(PAGE_TEXTS) | {"intro", "start", "pain_question", "skip_warmup", "warmup_item"}
     assert plan.texts["skip_rest"] == coach.texts("buttons.skip_rest")
     assert plan.texts["start"] == "Start"
     assert plan.texts["intro"].startswith("Today's session: 7 exercises")

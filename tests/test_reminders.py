@@ -6,11 +6,12 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from chat import RecordingAdapter
+from chat import RecordingAdapter, paragraphs
 from reminder_world import REMINDER, World, berlin
 
 from bot.delivery import Rate, RetryAfter, SendBudget, Transient, Unreachable
 from bot.replies import Reply
+from bot.states import PLAYER
 
 TUESDAY = (2026, 3, 10)  # a plain week in March, before any DST change
 
@@ -32,7 +33,7 @@ async def test_after_onboarding_the_first_reminder_comes_at_0730_without_a_resta
     replies = await ana.presses("Start session")
     assert replies[0].text.startswith("Before we start: how is your back right now")
     replies = await ana.presses("3")
-    assert replies[-1].text.startswith("Today's session")
+    assert paragraphs(replies)[1].startswith("Today's session")  # after the thanks
     await world.close()
 
 
@@ -388,4 +389,22 @@ async def test_after_several_days_down_only_the_first_missed_day_is_told(tmp_pat
     log = world.reminders.book.history(1)
     assert [(r["slot"], r["status"]) for r in log] == [
         ("2026-03-10", "missed"), ("2026-03-13", "sent")]
+    await world.close()
+
+
+async def test_no_reminder_while_the_workout_is_open_in_the_player(tmp_path):
+    """Ana opened a session at 07:20 and trains in the player page (state "player"): the
+    07:30 reminder has done its job, and a snooze that comes due waits until she is done."""
+    world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
+    ana = await world.onboards()
+    store = world.coach.services.store
+    user = store.find_user(ana.key)
+    world.clock.set(berlin(*TUESDAY, 7, 20))
+    store.start_workout(user.id, world.clock.now(), 3, {})
+    store.set_state(user.id, PLAYER)
+    assert await world.at(berlin(*TUESDAY, 7, 30)) == []
+    assert await world.at(berlin(*TUESDAY, 9, 0)) == []
+    [reply] = await ana.says("snooze 1 h")
+    assert reply.text.startswith("That's not something I can do right now.")
+    assert "Your workout is open in the player" in reply.text
     await world.close()

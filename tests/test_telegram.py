@@ -30,7 +30,6 @@ from bot.events import UserKey
 from bot.replies import Attachment, Choice, Reply
 
 import scripts
-from scripts import PAIN_NOW
 from harness import running, running_with_player
 from player_world import Page, launch_data
 from bot.workout.timers import phases_for
@@ -216,8 +215,9 @@ async def test_the_player_opens_as_a_mini_app_and_its_end_brings_the_pain_questi
         async with running_with_player(tmp_path, make, PLAYER_ENV) as (app, (adapter,), player):
             t = Telegram(fake, app.coach, adapter)
             await t.onboards(ANA)
-            await t.says(ANA, "start session", PAIN_NOW)  # the pain right now, then the offer
-            offer = await t.presses(ANA, "3", "Do it in the player")
+            started = len(fake.calls)
+            offer = await t.says(ANA, "start session", "Do it in the player")  # the page asks
+            assert "Before we start" not in offer.message["text"]  # the pain right now
             buttons = [button for row in offer.message["reply_markup"]["inline_keyboard"]
                        for button in row]
             assert buttons == [
@@ -238,13 +238,15 @@ async def test_the_player_opens_as_a_mini_app_and_its_end_brings_the_pain_questi
             assert during == ["sendMessage"]  # what was done, and the question, in one message
             assert ended.message["text"].startswith("That's all seven.")
             await t.presses(ANA, "2", "Noted: pain 2/10")
+            bot_api = [call.method for call in fake.calls[started:] if call.method != "getUpdates"]
+            assert bot_api == ["sendMessage", "sendMessage", "answerCallbackQuery",
+                               "sendMessage"]  # the whole workout, its pain answer included
             user = app.services.store.find_user(t.key(ANA))
             [workout] = app.services.store.export_user(user)["workouts"]
             assert workout["status"] == "done" and workout["pain_after"] == 2
             assert len(workout["exercises"]) == 7
 
-            await t.says(ANA, "start session", PAIN_NOW)  # the next day's
-            await t.presses(ANA, "3", "Do it in the player")
+            await t.says(ANA, "start session", "Do it in the player")  # the next day's
             for forged in (launch_data(ANA, bot_token="999:another-bot-entirely"),
                            launch_data(BEN, bot_token=fake.token).replace(str(BEN), str(ANA)),
                            launch_data(ANA, bot_token=fake.token, auth_date=1_700_000_000)):

@@ -7,7 +7,7 @@ import pytest
 
 from bot.delivery import SendBudget
 from bot.replies import Reply
-from chat import Person, RecordingAdapter, make_coach
+from chat import Person, RecordingAdapter, make_coach, paragraphs
 
 pytestmark = pytest.mark.usefixtures("virtual_time")
 
@@ -34,7 +34,9 @@ def _new_messages(replies: list[Reply]) -> list[Reply]:
 async def test_todays_plan_opens_the_session_in_one_message(ana: Person):
     await ana.onboards()
     plan = (await ana.starts_session())[-1]
-    lines = plan.text.splitlines()
+    thanks, _, words = plan.text.partition("\n\n")  # the pain answer's thanks comes with it
+    assert thanks.startswith("Thanks: 3/10 right now.")
+    lines = words.splitlines()
     assert lines[0].startswith("Today's session: warm-up and 7 exercises, about ")
     assert lines[0].endswith(" min.")
     for number, name in enumerate(EXERCISE_NAMES, 1):

@@ -571,6 +571,16 @@ class Store:
             order_by="id desc", limit=1))
         return rows[0] if rows else None
 
+    def set_workout_pain_before(self, workout_id: int, score: int) -> None:
+        self.write("update workouts set pain_before = ? where id = ?", (score, workout_id),
+                   workout_id=workout_id)
+
+    def discard_workout(self, workout_id: int) -> None:
+        """A workout opened but never begun (no pain answer, nothing done): not history."""
+        self.write("delete from workouts where id = ? and pain_before is null and not exists "
+                   "(select 1 from workout_exercises where workout_id = ?)",
+                   (workout_id, workout_id), workout_id=workout_id)
+
     def workouts_with_status(self, status: str) -> list[dict[str, Any]]:
         return list(self.db["workouts"].rows_where("status = ?", [status], order_by="id"))
 

@@ -95,6 +95,10 @@ class Pictures:
     def files(self, exercise_id: str, stage_index: int) -> StageFiles:
         return self._ensure(self.poses.stage(exercise_id, stage_index))
 
+    def files_named(self, exercise_id: str, stage_index: int) -> StageFiles:
+        """The stage's file names and key, drawn or not; never draws, never blocks."""
+        return self._paths(self.poses.stage(exercise_id, stage_index))
+
     def ready(self, exercise_id: str, stage_index: int) -> StageFiles | None:
         """The stage's files if they are already drawn, else None; never draws, never blocks."""
         files = self._paths(self.poses.stage(exercise_id, stage_index))
@@ -121,6 +125,18 @@ class Pictures:
         if not task.cancelled() and task.exception() is not None:
             log.warning("pictures: could not draw %s (%s); the card goes without it",
                         key, task.exception())
+
+    async def animation_by_key(self, key: str) -> bytes | None:
+        """The animation cached under `key` (as a page asks for it), drawn first if need be;
+        None for a key no stage has now: only pictures of the programme are ever served."""
+        stage = next((known for known, known_key in self._keys.values() if known_key == key),
+                     None)
+        if stage is None:
+            return None
+        files = self._paths(stage)
+        if not files.animation.exists():
+            files = await asyncio.to_thread(self._ensure, stage)
+        return self.data(files.animation)
 
     def data(self, path: Path) -> bytes:
         """A cached file's bytes, read once: every card that shows it shares one copy."""

@@ -9,6 +9,7 @@ page's reports are refused (`PageRefused`) until they open it again.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.events import UserKey
@@ -25,6 +26,16 @@ class PageRefused(Exception):
         self.code = code
 
 
+@dataclass(frozen=True)
+class PainNoted:
+    """The coach's answer to the page's "pain right now?": what to show, and whether the
+    workout goes on (False: the pain says not today, and the workout is closed)."""
+
+    recorded: bool  # False: it was answered already, and that answer stands
+    message: str
+    go_on: bool
+
+
 class PlayerBackend(Protocol):
     """The coach side of the player, implemented by the core."""
 
@@ -38,9 +49,17 @@ class PlayerBackend(Protocol):
         open; PageRefused("in_chat") when the chat runs it now."""
         ...
 
+    async def pain_before(self, person: UserKey, workout_id: int, score: int) -> PainNoted:
+        """The pain right now, asked by the page before the workout begins (0-10)."""
+        ...
+
     async def exercise_reported(self, person: UserKey, workout_id: int, index: int,
                                 outcome: str) -> None:
         """Exercise `index` of the open workout was finished (DONE) or skipped (SKIPPED)."""
+        ...
+
+    async def picture(self, key: str) -> bytes | None:
+        """An exercise stage's animation (GIF) by the key the plan names it with, or None."""
         ...
 
     async def ended(self, person: UserKey, workout_id: int, outcome: str) -> None:

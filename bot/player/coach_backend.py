@@ -25,11 +25,12 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from bot.content import Exercise, Stage
 from bot.data.store import User
 from bot.events import UserKey
 from bot.intents import Intent, button
 from bot.player.auth import issue_token
-from bot.player.backend import PageRefused
+from bot.player.backend import PageRefused, PainNoted
 from bot.player.plan import PlanDTO, PlannedExercise, build_plan
 from bot.player.settings import LINK_LIFETIME_S
 from bot.replies import Choice, Reply
@@ -42,6 +43,7 @@ from bot.workout.timers import DONE, SKIPPED, STOPPED
 
 log = logging.getLogger(__name__)
 TAKEN_OVER_FROM = (WORKOUT, INTERRUPTED)  # a page that opens takes these workouts over
+PICTURES_PATH = "/player/api/picture/"  # + a stage's picture key (bot/player/web.py)
 STOP_VERBS = frozenset({"stop", "quit", "finish_now"})
 CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "done", "next"})
 
@@ -57,6 +59,8 @@ class ChatWorkouts(Protocol):
                             summary: str | None = None) -> None: ...
     def prompt(self, user: User) -> list[Reply]: ...
     def menu(self) -> Reply: ...
+    def ask_pain_before(self, user: User) -> list[Reply]: ...
+    def note_pain_before(self, user: User, score: int) -> tuple[str, bool]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +100,7 @@ class CoachBackend:
                                              "in_chat": self._guide_in_chat}),
             states=(StateRoute(PLAYER, self._in_player, self._on_page_prompt),),
             offer_player=self.offer,
+            offers_player=lambda user: self.offered_to(user.key),
             on_start=self._after_restart)
 
     # -- PlayerBackend: what the page asks --------------------------------------------------
@@ -109,7 +114,7 @@ class CoachBackend:
                 self._take_over(user, row)
             elif underneath(user.state) != PLAYER:
                 return None
-            return self._plan(user, row["id"])
+            return self._plan(user, row)
 
     async def plan_for(self, person: UserKey) -> PlanDTO | None:
         async with self.chat.lock(person):
@@ -118,7 +123,21 @@ class CoachBackend:
                 return None
             if user.state == WORKOUT:
                 raise PageRefused("in_chat")
-            return self._plan(user, row["id"])
+            return self._plan(user, row)
+
+    async def pain_before(self, person: UserKey, workout_id: int, score: int) -> PainNoted:
+        async with self.chat.lock(person):
+            user, row = self._page_workout(person, workout_id)
+            if row["pain_before"] is not None:  # answered already (a repeat): the first stands
+                return PainNoted(False, "", True)
+            message, go_on = self.chat.note_pain_before(user, score)
+            if go_on:
+                self.services.store.set_workout_pain_before(workout_id, score)
+            else:  # not today: no workout after all, and the chat is back at its menu
+                self.services.store.discard_workout(workout_id)
+                self.services.store.set_state(user.id, READY)
+                self._left_the_page()
+            return PainNoted(True, message, go_on)
 
     async def exercise_reported(self, person: UserKey, workout_id: int, index: int,
                                 outcome: str) -> None:
@@ -138,6 +157,10 @@ class CoachBackend:
             user, _ = self._page_workout(person, workout_id)
             await self.chat.workout_ended(user, workout_id, STOPPED if outcome == STOPPED else DONE)
             self._left_the_page()
+
+    async def picture(self, key: str) -> bytes | None:
+        pictures = self.services.pictures
+        return None if pictures is None else await pictures.animation_by_key(key)
 
     async def until_off_the_page(self, person: UserKey) -> None:
         """Return once this person's workout no longer runs on the page (it ended, or the chat
@@ -209,11 +232,15 @@ class CoachBackend:
             return [Reply(self.texts("player_offer.already_in_chat"))]
         if user.state != PLAYER or row is None:
             return [Reply(self.texts("player_offer.nothing_open"))] + self.chat.prompt(user)
+        self._left_the_page()
+        if row["pain_before"] is None:  # the page had not asked yet: the chat asks first
+            self.services.store.set_state(user.id, READY)
+            user.state = READY
+            return self.chat.ask_pain_before(user)
         if row["status"] != "running":
             self.services.store.set_workout_status(row["id"], "running")
         position = self._position(row["id"], todays_plan(self.services, user))
         opening = self.chat.run_in_chat(user, row["id"], position)
-        self._left_the_page()
         log.info("player: %s went back to the chat at exercise %d", user.key, position.exercise)
         return [Reply(self.texts("player_offer.to_chat"))] + opening
 
@@ -311,10 +338,25 @@ class CoachBackend:
                                   if exercise.id not in outcomes), len(plan))
         return position
 
-    def _plan(self, user: User, workout_id: int) -> PlanDTO:
+    def _picture_url(self, exercise: Exercise, stage: Stage) -> str | None:
+        """Where the page fetches the stage's animation (the same as the chat's cards show)."""
+        pictures = self.services.pictures
+        if pictures is None:
+            return None
+        try:
+            files = pictures.files_named(exercise.id, exercise.stages.index(stage))
+        except (KeyError, ValueError):  # a stage without a picture: the page goes without
+            return None
+        return f"{PICTURES_PATH}{files.key}"
+
+    def _plan(self, user: User, row: dict) -> PlanDTO:
+        workout_id = row["id"]
         plan = todays_plan(self.services, user)
         outcomes = self._outcomes(workout_id)
-        items = [PlannedExercise(exercise, stage, outcomes.get(exercise.id))
+        items = [PlannedExercise(exercise, stage, outcomes.get(exercise.id),
+                                 self._picture_url(exercise, stage))
                  for exercise, stage in plan]
+        warmup = () if outcomes else self.services.programme.warmup.moves  # not when resumed
         return build_plan(workout_id, items, self.services.programme.rules, self.texts,
-                          estimated_minutes(self.services, plan), self.services.clock.scale)
+                          estimated_minutes(self.services, plan), self.services.clock.scale,
+                          row["pain_before"], warmup)

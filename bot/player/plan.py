@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.content import Exercise, Rules, Stage, TimerPlan
+from bot.content import Exercise, Rules, Stage, TimerPlan, WarmupMove
 from bot.texts import Texts
 from bot.workout.timers import DONE, PACED, GET_READY, REST, SET_REST, SKIPPED, SWITCH, WORK, Phase, phases_for
 
@@ -70,6 +70,8 @@ class PlanDTO:
     add_seconds: int
     texts: dict[str, str]
     exercises: tuple[ExerciseDTO, ...]
+    pain_before: int | None = None  # None: the page asks "pain right now?" before it begins
+    warmup: tuple[ExerciseDTO, ...] = ()  # its moves, run first; nothing of it is reported
 
     def next_index(self) -> int | None:
         """The first exercise not yet reported, where a reopened page carries on."""
@@ -83,21 +85,56 @@ class PlanDTO:
 
 
 def build_plan(workout_id: int, items: Sequence[PlannedExercise], rules: Rules, texts: Texts,
-               minutes: int, time_scale: float = 1.0) -> PlanDTO:
-    """The page's plan for an open workout; `minutes` is the coach's own estimate of its length."""
+               minutes: int, time_scale: float = 1.0, pain_before: int | None = None,
+               warmup: Sequence[WarmupMove] = ()) -> PlanDTO:
+    """The page's plan for an open workout; `minutes` is the coach's own estimate of its length
+    and `warmup` the moves that open it (none once an exercise is behind)."""
     if time_scale <= 0:
         raise ValueError("time scale must be positive")
     exercises = []
     for number, item in enumerate(items, start=1):
         following = items[number].exercise.name if number < len(items) else None
-        exercises.append(_exercise(texts, rules, item, number, len(items), following))
+        exercises.append(_timed(texts, rules, _Item.of_exercise(item), texts(
+            "player.heading", number=number, total=len(items)), following))
+    moves = []
+    for number, move in enumerate(warmup, start=1):
+        following = warmup[number].name if number < len(warmup) else \
+            (items[0].exercise.name if items else None)
+        moves.append(_timed(texts, rules, _Item.of_move(move), texts(
+            "player.heading_warmup", number=number, total=len(warmup)), following))
     return PlanDTO(workout_id, texts("player.language"), float(time_scale), ADD_SECONDS,
-                   _page_texts(texts, exercises, minutes), tuple(exercises))
+                   _page_texts(texts, exercises, minutes), tuple(exercises), pain_before,
+                   tuple(moves))
+
+
+@dataclass(frozen=True)
+class _Item:
+    """What the page times: an exercise at its stage, or a warm-up move."""
+
+    id: str
+    name: str
+    stage: str
+    how: str
+    plan: TimerPlan
+    picture: str | None = None
+    outcome: str | None = None
+
+    @classmethod
+    def of_exercise(cls, item: PlannedExercise) -> _Item:
+        return cls(item.exercise.id, item.exercise.name, item.stage.name, item.stage.how,
+                   item.stage.plan, item.picture, item.outcome)
+
+    @classmethod
+    def of_move(cls, move: WarmupMove) -> _Item:
+        return cls(move.id, move.name, "", move.how, move.plan)
 
 
 def _page_texts(texts: Texts, exercises: list[ExerciseDTO], minutes: int) -> dict[str, str]:
     page = {key: texts(text_key) for key, text_key in BUTTONS.items()}
     page.update({key: texts(f"player.{key}") for key in PAGE_TEXTS})
+    page["skip_warmup"] = texts("buttons.skip_warmup")
+    page["warmup_item"] = texts("player.warmup_item")
+    page["pain_question"] = texts("pain_check.ask")
     pending = [exercise for exercise in exercises if exercise.outcome is None]
     done = len(exercises) - len(pending)
     if done == 0 or not pending:
@@ -109,35 +146,33 @@ def _page_texts(texts: Texts, exercises: list[ExerciseDTO], minutes: int) -> dic
     return page
 
 
-def _exercise(texts: Texts, rules: Rules, item: PlannedExercise, number: int, total: int,
-              following: str | None) -> ExerciseDTO:
-    phases = phases_for(item.stage.plan, rules)
-    words = [_phase_words(texts, item.exercise, item.stage.plan, phase) for phase in phases]
+def _timed(texts: Texts, rules: Rules, item: _Item, heading: str,
+           following: str | None) -> ExerciseDTO:
+    phases = phases_for(item.plan, rules)
+    words = [_phase_words(texts, item.name, item.plan, phase) for phase in phases]
     after_last = texts("player.next", what=following or texts("player.next_end"))
     dtos = []
     for index, (phase, (label, detail, cue)) in enumerate(zip(phases, words)):
         if index + 1 < len(phases):  # "Next: Hold · right knee down": the kind and the side
             following_phase = phases[index + 1]
-            side = _side_label(texts, item.stage.plan, following_phase.side)
+            side = _side_label(texts, item.plan, following_phase.side)
             upcoming = texts("player.next", what=_joined(texts, [words[index + 1][0], side]))
         else:
             upcoming = after_last
         dtos.append(PhaseDTO(phase.kind, phase.seconds, label, detail, cue, upcoming))
-    return ExerciseDTO(
-        id=item.exercise.id, name=item.exercise.name,
-        heading=texts("player.heading", number=number, total=total), stage=item.stage.name,
-        how=item.stage.how, picture=_safe_picture(item.picture), outcome=item.outcome,
-        phases=tuple(dtos))
+    return ExerciseDTO(id=item.id, name=item.name, heading=heading, stage=item.stage,
+                       how=item.how, picture=_safe_picture(item.picture), outcome=item.outcome,
+                       phases=tuple(dtos))
 
 
-def _phase_words(texts: Texts, exercise: Exercise, plan: TimerPlan,
+def _phase_words(texts: Texts, name: str, plan: TimerPlan,
                  phase: Phase) -> tuple[str, str, str]:
     """(label, detail, cue) for one phase, from the player's texts."""
     side = _side_label(texts, plan, phase.side)
     side_part = texts("player.say_side", side=side) if side else ""
     set_part = texts("player.say_set", set=phase.set, sets=phase.sets) if phase.sets > 1 else ""
     if phase.kind == GET_READY:
-        return texts("player.phase_ready"), "", texts("player.say_ready", name=exercise.name)
+        return texts("player.phase_ready"), "", texts("player.say_ready", name=name)
     if phase.kind == WORK:
         kind = "move" if phase.mode == "move" else "hold"
         return (texts(f"player.phase_{kind}"), _detail(texts, phase, side),

@@ -1,6 +1,8 @@
 """The player's web server: the page, and a small JSON API the page reports to.
 
-Routes (under /player/): the page and its two assets, GET api/plan, POST api/exercise
+Routes (under /player/): the page and its two assets, GET api/plan, GET api/picture/<key> (an
+exercise's animation, fetched by the page with its credential), POST api/pain {workout_id,
+score} (the pain right now, asked on the page before the workout begins), POST api/exercise
 {workout_id, index, outcome}, POST api/end {workout_id, outcome}. Every API request carries a
 credential in its Authorization header ("tma <launch data>" from Telegram, or "Bearer <token>"),
 never in the URL, and the access log holds method, path and status only, so no secret is logged.
@@ -36,6 +38,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {"player.js": "text/javascript", "player.css": "text/css"}
 END_OUTCOMES = (DONE, STOPPED)
 MIN_SECRET_BYTES = 16
+MAX_PAIN = 10
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -98,7 +101,8 @@ class PlayerApi:
     def _page_policy(self) -> str:
         return "; ".join((
             "default-src 'none'", "script-src 'self'", "style-src 'self'",
-            f"img-src {' '.join(self.config.picture_sources)} data:", "connect-src 'self'",
+            f"img-src {' '.join(self.config.picture_sources)} blob: data:",
+            "connect-src 'self'",
             "base-uri 'none'", "form-action 'none'",
             f"frame-ancestors {' '.join(self.config.frame_ancestors)}",
             "require-trusted-types-for 'script'", "trusted-types 'none'"))
@@ -112,6 +116,27 @@ class PlayerApi:
         if plan is None:
             raise Refusal(404, "no_workout")
         return web.json_response(plan.as_json())
+
+    async def picture(self, request: web.Request) -> web.Response:
+        """An exercise's animation, for the signed-in page (fetched with its credential)."""
+        self._person(request)
+        data = await self.backend.picture(request.match_info["key"])
+        if data is None:
+            raise Refusal(404, "invalid")
+        return web.Response(body=data, content_type="image/gif",
+                            headers={"Cache-Control": "private, max-age=86400"})
+
+    async def pain(self, request: web.Request) -> web.Response:
+        """The pain right now, before the workout begins: kept once, as the chat keeps it."""
+        person = self._person(request)
+        body = await self._body(request, ("workout_id", "score"))
+        if not 0 <= body["score"] <= MAX_PAIN:
+            raise Refusal(400, "invalid")
+        async with self._one_at_a_time(person):
+            await self._open_workout(person, body["workout_id"])
+            noted = await self.backend.pain_before(person, body["workout_id"], body["score"])
+        return web.json_response({"recorded": noted.recorded, "message": noted.message,
+                                  "go_on": noted.go_on})
 
     async def exercise(self, request: web.Request) -> web.Response:
         """Record one exercise's outcome once; the same report again changes nothing."""
@@ -127,7 +152,7 @@ class PlayerApi:
             earlier = plan.exercises[index].outcome
             if earlier is not None:  # a repeat (or a late second opinion): the first one stands
                 return web.json_response({"recorded": False, "outcome": earlier})
-            if index != plan.next_index():
+            if index != plan.next_index() or plan.pain_before is None:  # the pain comes first
                 raise Refusal(409, "order")
             await self.backend.exercise_reported(person, plan.workout_id, index, outcome)
         return web.json_response({"recorded": True, "outcome": outcome})
@@ -250,6 +275,8 @@ def make_app(backend: PlayerBackend, texts: Texts, config: PlayerConfig,
     app.router.add_get(f"{PREFIX}/", api.page)
     app.router.add_get(PREFIX + "/{name:player\\.(?:js|css)}", api.asset)
     app.router.add_get(f"{PREFIX}/api/plan", api.plan)
+    app.router.add_get(PREFIX + "/api/picture/{key:[0-9a-f]{24}}", api.picture)
+    app.router.add_post(f"{PREFIX}/api/pain", api.pain)
     app.router.add_post(f"{PREFIX}/api/exercise", api.exercise)
     app.router.add_post(f"{PREFIX}/api/end", api.end)
     return app

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.intents import Intent
 from bot.localtime import CalendarNames, aware, describe_day, describe_next, local_date, zone_info
-from bot.states import MORNING, READY, WORKOUT, in_programme
+from bot.states import MORNING, PLAYER, READY, WORKOUT, in_programme
 from bot.reminders.book import Due
 from bot.reminders.times import DAILY, Prefs
 from bot.replies import Reply
@@ -175,6 +175,8 @@ class ReminderChat:
                 self.conversation.prompt(user)
         if user.state == WORKOUT:
             return [Reply(self.texts("menu.not_now", hint=self.texts("hints.workout")))]
+        if user.state == PLAYER:
+            return [Reply(self.texts("menu.not_now", hint=self.texts("player_offer.on_page")))]
         return None
 
     def _stale(self, day: dt.date) -> list[Reply]:

@@ -18,7 +18,7 @@ from bot.content import Exercise, Stage
 from bot.data.store import User
 from bot.intents import Intent, button, normalise, pain_buttons
 from bot.localtime import aware, zone_or_utc
-from bot.replies import Choice, Reply
+from bot.replies import Choice, Reply, in_one
 from bot.services import Services
 from bot.states import FORM_CHECK, PAIN_AFTER, READY, tag_for
 from bot.workout import change_words, form_gate, nerve_care
@@ -50,7 +50,7 @@ class AfterWorkout:
         """What the person says at "how is your back now?"."""
         buttons = pain_buttons(tag_for(PAIN_AFTER))
         if intent.verb in ("pain", "number"):
-            return self.record(user, int(intent.arg))
+            return in_one(self.record(user, int(intent.arg)))
         if intent.verb in ("pain_invalid", "number_invalid"):
             return [Reply(self.texts("pain.out_of_range"), buttons)]
         if intent.verb == "pain_vague":

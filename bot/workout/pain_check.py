@@ -15,7 +15,7 @@ from datetime import date
 from bot.data.store import User
 from bot.intents import Intent, button, pain_buttons
 from bot.localtime import aware, zone_or_utc
-from bot.replies import Choice, Reply
+from bot.replies import Choice, Reply, in_one
 from bot.services import Services
 from bot.states import PAIN_BEFORE, READY, tag_for
 from bot.workout.pain import change_since, clinician_advice, previous_score, vague
@@ -39,7 +39,7 @@ class PainCheck:
         """"Start session" between workouts: the pain question, or why not today."""
         reason = self.rest_reason(user)
         if reason is not None:
-            return [Reply(self._rest_text(*reason)), self.rest_menu()]
+            return in_one([Reply(self._rest_text(*reason)), self.rest_menu()])
         self._set(user, PAIN_BEFORE)
         return self.question(user)
 
@@ -65,17 +65,22 @@ class PainCheck:
         return [Reply(self.texts("pain_check.reask"), buttons)], None
 
     def _answered(self, user: User, score: int) -> tuple[list[Reply], int | None]:
-        store, now = self.services.store, self.services.clock.now()
-        before = previous_score(self.services, user.id, user.baseline_pain)
-        store.add_pain(user.id, score, BEFORE, now)
         self._set(user, READY)
-        noted = self.texts("pain_check.noted", score=score)
-        change = change_since(self.texts, before, score)
-        replies = [Reply(f"{noted} {change}".strip())]
+        noted, go_on = self.note_before(user, score)
+        if not go_on:
+            return [Reply(noted), self.rest_menu()], None
+        return [Reply(noted)], score
+
+    def note_before(self, user: User, score: int) -> tuple[str, bool]:
+        """Keep the pain before a session (the chat's answer or the player page's): the words
+        that acknowledge it, and whether a session may follow (False: not today, with why)."""
+        before = previous_score(self.services, user.id, user.baseline_pain)
+        self.services.store.add_pain(user.id, score, BEFORE, self.services.clock.now())
+        noted = f"{self.texts('pain_check.noted', score=score)} " \
+            f"{change_since(self.texts, before, score)}".strip()
         if blocks_workout_today(self.services.programme.rules, score):
-            return replies + [Reply(self.texts("pain.not_today", score=score)),
-                              self.rest_menu()], None
-        return replies, score
+            return f"{noted}\n\n{self.texts('pain.not_today', score=score)}", False
+        return noted, True
 
     # -- pain at any time -----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@
   const VIBRATE_MS = 200;
   const SETTINGS_KEY = "backcoach.player.settings";
   const OUTBOX_KEY = "backcoach.player.outbox.";   // + workout id: reports not yet delivered
+  const WARMED_KEY = "backcoach.player.warmed.";   // + workout id: its warm-up is behind
   const RING_LENGTH = 2 * Math.PI * 45;            // the ring's circumference in the SVG
 
   const byId = (id) => document.getElementById(id);
@@ -29,8 +30,13 @@
   let wakeLock = null;
   let flushing = null;
   let retryTimer = 0;
+  const pictures = new Map();  // our picture's path -> its blob: URL ("" until it arrives)
+  let painNoted = "";       // the coach's words for the pain answered on this page
+  let answeringPain = false;
   const run = {
-    state: "idle",          // idle | running | finished | stopped | refused
+    state: "idle",          // idle | running | finished | stopped | refused | rested
+    warmup: false,          // running the warm-up's moves (nothing of it is reported)
+    move: 0,                // the warm-up move, while warmup
     exercise: 0,
     phase: 0,
     deadline: 0,            // performance.now() at which the current phase ends
@@ -93,9 +99,59 @@
     if (nextExercise() === null) {
       finishWorkout("done");  // everything was reported before the page closed
       announce();
+    } else if (plan.pain_before === null) {
+      showPainQuestion();
     } else {
       showWelcome();
     }
+  }
+
+  /** "How is your back right now?" comes first, as in the chat: the coach's rule uses it. */
+  function showPainQuestion() {
+    setText("pain-question", plan.texts.pain_question);
+    const scale = byId("pain-scale");
+    scale.replaceChildren();
+    for (let score = 0; score <= 10; score += 1) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.id = "pain-" + score;
+      button.textContent = String(score);
+      button.addEventListener("click", () => answerPain(score));
+      scale.append(button);
+    }
+    show("pain");
+  }
+
+  async function answerPain(score) {
+    if (answeringPain) return;  // one answer, however many taps
+    answeringPain = true;
+    let answer;
+    try {
+      answer = await api("POST", "pain", { workout_id: plan.workout_id, score });
+    } catch (error) {
+      answer = { status: 0, data: null };
+    }
+    answeringPain = false;
+    if (answer.status === 0 || answer.status === 429 || answer.status >= 500) {
+      offline(true);  // nothing was kept: the same tap again, once the coach is back
+      return;
+    }
+    offline(false);
+    if (answer.status !== 200) {
+      refuse(answer.data);
+      return;
+    }
+    emit("pain", { score, go_on: answer.data.go_on });
+    if (!answer.data.go_on) {  // not today: the coach closed the workout and says why
+      run.state = "rested";
+      setText("message-text", answer.data.message);
+      show("message");
+      emit("state", { state: run.state });
+      return;
+    }
+    plan.pain_before = score;
+    painNoted = answer.data.message;
+    showWelcome();
   }
 
   /** Reports the coach has not had yet still count here, so nothing is done twice. */
@@ -111,9 +167,17 @@
   }
 
   function showWelcome() {
+    setText("pain-noted", painNoted);
+    byId("pain-noted").hidden = !painNoted;
     setText("intro", plan.texts.intro);
     const list = byId("overview");
     list.replaceChildren();
+    if (warmupDue()) {
+      const item = document.createElement("li");
+      item.textContent = plan.texts.warmup_item;
+      item.className = "warmup";
+      list.append(item);
+    }
     for (const exercise of plan.exercises) {
       const item = document.createElement("li");
       item.textContent = exercise.name;
@@ -150,6 +214,8 @@
     unlockAudio();
     run.started = true;
     run.state = "running";
+    run.warmup = warmupDue();
+    run.move = 0;
     run.exercise = nextExercise();
     run.phase = 0;
     enterPhase(performance.now());
@@ -164,7 +230,32 @@
   }
 
   function currentExercise() {
-    return plan.exercises[run.exercise];
+    return run.warmup ? plan.warmup[run.move] : plan.exercises[run.exercise];
+  }
+
+  /** The warm-up opens a workout that has not begun; a reload after it does not repeat it. */
+  function warmupDue() {
+    return plan.warmup.length > 0 && nextExercise() === 0
+      && window.localStorage.getItem(WARMED_KEY + plan.workout_id) === null;
+  }
+
+  function nextMove(start) {
+    if (run.move + 1 < plan.warmup.length) {
+      run.move += 1;
+      run.phase = 0;
+      enterPhase(start);
+    } else {
+      endWarmup(start);
+    }
+  }
+
+  function endWarmup(start) {
+    run.warmup = false;
+    run.paused = false;
+    window.localStorage.setItem(WARMED_KEY + plan.workout_id, "1");
+    run.exercise = nextExercise();
+    run.phase = 0;
+    enterPhase(start);
   }
 
   function currentPhase() {
@@ -179,7 +270,8 @@
     const phase = currentPhase();
     run.deadline = timed(phase) ? start + phase.seconds * msPerSecond() : Infinity;
     run.beeped = Math.min(BEEP_FROM + 1, phase.seconds);
-    run.entered.push({ exercise: run.exercise, phase: run.phase });
+    run.entered.push({ warmup: run.warmup, exercise: run.warmup ? run.move : run.exercise,
+                       phase: run.phase });
   }
 
   /** The phase after this one starts at `start` (the planned deadline, or now after a tap). */
@@ -187,6 +279,8 @@
     if (run.phase + 1 < currentExercise().phases.length) {
       run.phase += 1;
       enterPhase(start);
+    } else if (run.warmup) {
+      nextMove(start);
     } else {
       finishExercise("done", start);
     }
@@ -279,7 +373,8 @@
       moveOn(performance.now());
     },
     skip() {
-      finishExercise("skipped", performance.now());
+      if (run.warmup) endWarmup(performance.now());  // "Skip warm-up": on to the exercises
+      else finishExercise("skipped", performance.now());
     },
     stop() {
       finishWorkout("stopped");
@@ -302,7 +397,7 @@
         announceEnd(where.end);
         return;
       }
-      const phase = plan.exercises[where.exercise].phases[where.phase];
+      const phase = (where.warmup ? plan.warmup : plan.exercises)[where.exercise].phases[where.phase];
       const latest = position === entered.length - 1;
       if (!run.quiet || latest) speak(phase.cue);
       if (latest) {
@@ -310,7 +405,8 @@
         vibrate();
         tone(990, 0.25);
       }
-      emit("cue", { exercise: where.exercise, phase: where.phase, kind: phase.kind, text: phase.cue });
+      emit("cue", { warmup: where.warmup, exercise: where.exercise, phase: where.phase,
+                    kind: phase.kind, text: phase.cue });
     });
     run.quiet = false;
   }
@@ -361,20 +457,48 @@
     byId("done").hidden = isTimed;
     byId("add_time").hidden = !isTimed;
     byId("skip_rest").hidden = !RESTING.has(phase.kind);
+    setText("skip", run.warmup ? plan.texts.skip_warmup : plan.texts.skip);
   }
 
+  /** The exercise's animation: our own pictures are fetched with the page's credential (an
+   * <img> cannot send it) and shown from memory; another origin's are linked as they are. */
   function showPicture(exercise) {
     const frame = byId("picture-frame");
     const picture = byId("picture");
-    frame.hidden = !exercise.picture;
-    if (exercise.picture && picture.getAttribute("src") !== exercise.picture) {
-      picture.setAttribute("src", exercise.picture);
+    const shown = exercise.picture ? pictureSource(exercise.picture) : "";
+    frame.hidden = !shown;
+    if (shown && picture.getAttribute("src") !== shown) {
+      picture.setAttribute("src", shown);
       picture.setAttribute("alt", exercise.name);
+    }
+    const following = plan.exercises[run.warmup ? run.exercise : run.exercise + 1];
+    if (following && following.picture) pictureSource(following.picture);  // ready in time
+  }
+
+  function pictureSource(url) {
+    if (!url.startsWith("/")) return url;
+    if (!pictures.has(url)) {
+      pictures.set(url, "");  // loading (or failed): the timer and the words carry on without
+      loadPicture(url);
+    }
+    return pictures.get(url);
+  }
+
+  async function loadPicture(url) {
+    try {
+      const response = await fetch(url, {
+        headers: { "Authorization": credential }, credentials: "omit" });
+      if (!response.ok) return;
+      pictures.set(url, URL.createObjectURL(await response.blob()));
+      emit("picture", { url });
+      if (run.state === "running") render(performance.now());
+    } catch (error) {
+      // no picture this time: nothing else depends on it
     }
   }
 
   function show(screenId) {
-    for (const id of ["loading", "message", "welcome", "workout", "end"]) {
+    for (const id of ["loading", "message", "pain", "welcome", "workout", "end"]) {
       byId(id).hidden = id !== screenId;
     }
     byId("switches").hidden = !plan || !["welcome", "workout"].includes(screenId);
