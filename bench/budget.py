@@ -18,9 +18,12 @@ holds of 10 s with 3 s rests (the side plank's rhythm) after the 5 s get-ready, 
 person; starts are spread over SPREAD_S seconds. Each person gets about 20 messages (the pain
 right now, today's plan, the exercise card, the cues), so 200 people need about 4,000 sends,
 more than 30 a second can carry in a minute: at 200 the overall budget is the bottleneck, and
-the cue lateness shows it.
+the cue lateness shows it. `--reps`, `--hold-seconds`, `--spread` and `--in-group`
+shorten it further (a quick check that it still runs; its figures then say little: the group's
+30 replies alone take 30 s at one a second).
 
     python -m bench.budget [--people 60,200] [--baseline-for 60]
+                           [--reps 3] [--hold-seconds 10] [--spread 10] [--in-group 30]
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ from bot.delivery import Delivery, Rate, SendBudget
 from bot.events import Command, Text, UserKey
 from bot.replies import Reply
 
-EXERCISES, REPS, SPREAD_S = 1, 3, 10.0
+EXERCISES, REPS, HOLD_S, REST_S, SPREAD_S = 1, 3, 10, 3, 10.0
 GROUP = "group:-100"
 IN_GROUP = 30
 TELEGRAM = SendBudget(per_chat=Rate(1, 1.0), overall=Rate(30, 1.0))
@@ -79,9 +82,19 @@ class TelegramLike:
         await asyncio.sleep(down)
 
 
-def short_programme(programme: Programme) -> Programme:
-    plan = TimerPlan(mode="hold", work_s=10, reps=REPS, rest_s=3, sets=1, set_rest_s=0,
-                     sides="none", side_labels=None)
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """The shortened workout each person runs, and over how long their starts are spread."""
+
+    reps: int = REPS
+    hold_s: int = HOLD_S
+    spread_s: float = SPREAD_S
+    in_group: int = IN_GROUP  # more people, typing /start in one group chat
+
+
+def short_programme(programme: Programme, workload: Workload) -> Programme:
+    plan = TimerPlan(mode="hold", work_s=workload.hold_s, reps=workload.reps, rest_s=REST_S,
+                     sets=1, set_rest_s=0, sides="none", side_labels=None)
     short = tuple(dataclasses.replace(e, stages=(dataclasses.replace(e.stages[0], plan=plan),))
                   for e in programme.exercises[:EXERCISES])
     # No warm-up, and the card starts its exercise at once (as in bench/timers.py): the figures
@@ -174,20 +187,22 @@ class Figures:
     countdowns_dropped: int
 
 
-async def run(people: int, delivery_class: type[Delivery], seed: int) -> Figures:
+async def run(people: int, delivery_class: type[Delivery], seed: int,
+              workload: Workload = Workload()) -> Figures:
     rng = random.Random(seed)
     original = bootstrap.Delivery
     bootstrap.Delivery = delivery_class  # type: ignore[misc]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             coach = bootstrap.build(Path(tmp) / "bench.db", time_scale=1.0)
-            return await _drive(coach, people, rng, seed)
+            return await _drive(coach, people, rng, seed, workload)
     finally:
         bootstrap.Delivery = original  # type: ignore[misc]
 
 
-async def _drive(coach, people: int, rng: random.Random, seed: int) -> Figures:
-    coach.services.programme = short_programme(coach.services.programme)
+async def _drive(coach, people: int, rng: random.Random, seed: int,
+                 workload: Workload) -> Figures:
+    coach.services.programme = short_programme(coach.services.programme, workload)
     adapter = TelegramLike(seed)
     coach.register(adapter)
     keys = seed_people(coach, people)
@@ -206,7 +221,7 @@ async def _drive(coach, people: int, rng: random.Random, seed: int) -> Figures:
         await coach.handle(Command(key, "start", private=False), GROUP)
 
     async def one(key: UserKey) -> None:
-        await asyncio.sleep(rng.uniform(0, SPREAD_S))
+        await asyncio.sleep(rng.uniform(0, workload.spread_s))
         await coach.handle(Text(key, "start session"))
         await coach.handle(Text(key, "3"))  # the pain right now, asked before every session
         session = coach.running(key)
@@ -214,7 +229,7 @@ async def _drive(coach, people: int, rng: random.Random, seed: int) -> Figures:
         await session.task
         await coach.handle(Text(key, "2"))  # the pain question after it
 
-    group = [UserKey(adapter.platform, f"group-member-{n}") for n in range(IN_GROUP)]
+    group = [UserKey(adapter.platform, f"group-member-{n}") for n in range(workload.in_group)]
     started = time.monotonic()
     await asyncio.gather(*(in_the_group(k) for k in group), *(one(k) for k in keys))
     seconds = time.monotonic() - started
@@ -249,13 +264,14 @@ def report(name: str, f: Figures) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(f"{EXERCISES} exercise(s) x {REPS} holds of 10 s, 3 s rests; starts over "
-          f"{SPREAD_S:.0f} s; {IN_GROUP} more people type /start in one group; platform round "
-          "trip 5-60 ms")
+    workload = Workload(args.reps, args.hold_seconds, args.spread, args.in_group)
+    print(f"{EXERCISES} exercise(s) x {workload.reps} holds of {workload.hold_s} s, {REST_S} s "
+          f"rests; starts over {workload.spread_s:.0f} s; {workload.in_group} more people type "
+          "/start in one group; platform round trip 5-60 ms")
     for people in args.people:
-        report("now", await run(people, Delivery, args.seed))
+        report("now", await run(people, Delivery, args.seed, workload))
         if people in args.baseline_for:
-            report("before", await run(people, DeliveryBefore, args.seed))
+            report("before", await run(people, DeliveryBefore, args.seed, workload))
 
 
 def main() -> None:
@@ -266,7 +282,17 @@ def main() -> None:
                                                              if n], default=[60],
                         help="crowds also run through the old delivery (empty: none)")
     parser.add_argument("--seed", type=int, default=16)
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--reps", type=int, default=REPS, help="holds in the one exercise")
+    parser.add_argument("--hold-seconds", type=int, default=HOLD_S, help="length of each hold")
+    parser.add_argument("--spread", type=float, default=SPREAD_S,
+                        help="starts are spread uniformly over this many seconds")
+    parser.add_argument("--in-group", type=int, default=IN_GROUP,
+                        help="more people who type /start in one group chat meanwhile")
+    args = parser.parse_args()
+    if args.reps < 1 or args.hold_seconds < 1 or args.spread < 0 or args.in_group < 0:
+        parser.error("--reps and --hold-seconds must be at least 1, --spread and --in-group "
+                     "not negative")
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ the phase lengths):
 It prints every round, then the median over rounds of each percentile and ours / baseline.
 
     python -m bench.timers [--workouts 1000] [--rounds 3] [--exercises 3] [--seconds-per-phase 1]
+                           [--spread 1] [--reps 3]
 """
 from __future__ import annotations
 
@@ -34,12 +35,14 @@ from pathlib import Path
 
 from bot.bootstrap import build
 from bot.coach import Coach
-from bot.states import PAIN_AFTER, WORKOUT
+from bot.states import PAIN_AFTER, PAIN_BEFORE, WORKOUT, tag_for
 from bot.content import Programme, TimerPlan
 from bot.delivery import SendBudget
 from bot.events import Text, UserKey
+from bot.intents import pain_buttons
 from bot.states import READY
 from bot.replies import Reply
+from bot.workout import cards
 from bot.workout.timers import phases_for
 from bot.workout.session import todays_plan
 
@@ -48,20 +51,24 @@ TARGET_LATENESS_RATIO, TARGET_END_RATIO = 0.5, 1.0
 
 
 class RecordingAdapter:
-    """Notes when each person's timer end reached them: the first message after their last cue."""
+    """Notes when each person's timer end reached them: the first message after their last
+    phase cue. The coach sends "exercise done" as a cue too (it ends the live message), so
+    those texts, `done_texts`, count as the end, not as a phase cue."""
 
     platform = "bench"
     can_edit = False  # cues only: lateness of phase changes is the figure that matters
     budget = SendBudget()
 
-    def __init__(self, clock_monotonic: Callable[[], float]) -> None:
+    def __init__(self, clock_monotonic: Callable[[], float],
+                 done_texts: frozenset[str] = frozenset()) -> None:
         self.monotonic = clock_monotonic
+        self.done_texts = done_texts
         self.delivered = 0
         self.after_last_cue: dict[UserKey, float | None] = {}
 
     async def send(self, user: UserKey, reply: Reply, context: object | None) -> None:
         self.delivered += 1
-        if reply.kind == "cue":
+        if reply.kind == "cue" and reply.text not in self.done_texts:
             self.after_last_cue[user] = None
         elif user in self.after_last_cue and self.after_last_cue[user] is None:
             self.after_last_cue[user] = self.monotonic()
@@ -76,10 +83,11 @@ class Figures:
     wrap_ups: list[float] = dataclasses.field(default_factory=list)
 
 
-def short_programme(programme: Programme, exercises: int, seconds: int) -> Programme:
+def short_programme(programme: Programme, exercises: int, seconds: int,
+                    reps: int = 3) -> Programme:
     """The real programme cut to a few exercises with short holds and rests."""
-    plan = TimerPlan(mode="hold", work_s=seconds, reps=3, rest_s=seconds, sets=1, set_rest_s=0,
-                     sides="none", side_labels=None)
+    plan = TimerPlan(mode="hold", work_s=seconds, reps=reps, rest_s=seconds, sets=1,
+                     set_rest_s=0, sides="none", side_labels=None)
     short = tuple(dataclasses.replace(e, stages=(dataclasses.replace(e.stages[0], plan=plan),))
                   for e in programme.exercises[:exercises])
     # No warm-up, and each card starts its exercise at once, on the deadline chain: the figures
@@ -150,11 +158,16 @@ async def run_baseline(coach: Coach, adapter: RecordingAdapter, keys: list[UserK
         await asyncio.sleep(random.uniform(0, spread))
         user = store.find_user(key)
         assert user is not None
+        # The pain right now, asked before every session, as ours asks it.
+        await delivery.send(key, Reply(t("pain_check.ask"), pain_buttons(tag_for(PAIN_BEFORE))))
+        store.add_pain(user.id, 3, "before", clock.now())
+        await delivery.send(key, Reply(t("pain_check.noted", score=3)))
         workout_id = store.start_workout(user.id, clock.now(), 3, {})
         store.set_state(user.id, WORKOUT)
         await delivery.send(key, Reply(t("workout.start", count=3, minutes=1)))
         planned: float | None = None
-        for number, (exercise, stage) in enumerate(todays_plan(coach.services, user)):
+        plan = todays_plan(coach.services, user)
+        for number, (exercise, stage) in enumerate(plan):
             await delivery.send(key, Reply(f"{number + 1}. {exercise.name}\n{exercise.purpose}"))
             planned = clock.monotonic() if planned is None else planned
             for index, phase in enumerate(phases_for(stage.plan, coach.services.programme.rules)):
@@ -169,8 +182,10 @@ async def run_baseline(coach: Coach, adapter: RecordingAdapter, keys: list[UserK
         figures.ends.append(adapter.after_last_cue.pop(key) - planned)  # type: ignore[operator]
         store.set_workout_status(workout_id, "done", clock.now())
         store.set_state(user.id, PAIN_AFTER)
-        await delivery.send(key, Reply(t("workout.finished")))
-        await delivery.send(key, Reply(t("pain.ask_after")))
+        # What ours sends at the end: the summary and the pain question, in one message.
+        done = cards.summary(t, len(plan), [exercise.name for exercise, _ in plan], [], [], False)
+        await delivery.send(key, Reply(done + "\n\n" + t("pain.ask_after"),
+                                       pain_buttons(tag_for(PAIN_AFTER))))
         figures.wrap_ups.append(clock.monotonic() - planned)
 
     await asyncio.gather(*(one(k) for k in keys))
@@ -206,8 +221,10 @@ async def main_async(args: argparse.Namespace) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         coach = build(Path(tmp) / "bench.db", time_scale=1.0)
         coach.services.programme = short_programme(coach.services.programme, args.exercises,
-                                            args.seconds_per_phase)
-        adapter = RecordingAdapter(coach.services.clock.monotonic)
+                                                   args.seconds_per_phase, args.reps)
+        done_texts = frozenset(coach.texts("workout.exercise_done", name=exercise.name)
+                               for exercise in coach.services.programme.exercises)
+        adapter = RecordingAdapter(coach.services.clock.monotonic, done_texts)
         coach.services.delivery.register(adapter)
         keys = seed_people(coach, args.workouts)
         phases = len(phases_for(coach.services.programme.exercises[0].stages[0].plan,
@@ -252,9 +269,10 @@ def main() -> None:
     parser.add_argument("--seconds-per-phase", type=int, default=1)
     parser.add_argument("--spread", type=float, default=1.0,
                         help="start times are spread uniformly over this many seconds")
+    parser.add_argument("--reps", type=int, default=3, help="holds in each exercise")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+    if args.rounds < 1 or args.reps < 1:
+        parser.error("--rounds and --reps must be at least 1")
     asyncio.run(main_async(args))
 
 
