@@ -127,7 +127,6 @@ def test_budget_now_and_before_issue_16():
                rf"\s+p99\s+{NUMBER} ms.*countdown edits \d+ sent, \d+ gave way")
 
 
-@pytest.mark.skip(reason="bench/player.py is being reworked in another branch; enabled on merge")
 def test_player_chat_beside_the_player_page():
     report = bench("player", "--pages", "5", "--max-workouts", "50", "--spread", "10")
     prints(report,
@@ -136,7 +135,7 @@ def test_player_chat_beside_the_player_page():
            r"^\s+player: .*page API calls",
            r"^\s+chat / player: \d+x fewer platform calls per workout",
            r"^2\. The page's API over real HTTP: 5 workouts at once",
-           r"^\s+\d+ requests \(\S+ per workout\), \d+ refused",
+           r"^\s+\d+ requests \(\S+ per workout\), 0 refused",
            r"^3\. Workouts at once per token",
            r"^\s+chat, measured: \d+ at once",
-           r"^targets \(.*\): (met|MISSED)")
+           r"^targets, the pain answer counted \(.*\): met")  # virtual time: not the machine's
