@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime, timedelta
 from dataclasses import asdict
 
 from bot.progress import report as progress
@@ -30,7 +31,7 @@ from bot.clock import Clock
 from bot.delivery import KeyLock, Outbound, PersonLocks
 from bot.data.store import User
 from bot.data.turns import Turns
-from bot.localtime import zone_or_utc
+from bot.localtime import aware, zone_or_utc
 from bot.content import Stage
 from bot.workout.timers import STOPPED, phases_for
 from bot.workout.session import Position, WorkoutSession, estimated_minutes, todays_plan
@@ -45,6 +46,7 @@ SMALL_TALK = frozenset({"hello", "thanks", "bye"})
 # ("remind me at 7:30am" at its time question; a short "later" line elsewhere).
 ONBOARDING_ANSWERS_FIRST = frozenset({"settings", "snooze", "skip_today"})
 UNREACHABLE_DAYS = 2  # separate local days of refused deliveries before reminders stop
+PAGE_WORKOUT_LASTS = timedelta(hours=3)  # a page workout begun longer ago was left, not trained
 
 
 class Coach:
@@ -230,6 +232,20 @@ class Coach:
     def workout_running(self, user: UserKey) -> bool:
         """A timer is running (or waiting for "done") for this person right now."""
         return user in self._workouts
+
+    def training(self, user: User) -> bool:
+        """Training right now: a chat timer runs, or the player page began a workout within
+        the last few hours (an offer never taken up, or a page left long ago, is not training:
+        reminders carry on)."""
+        if user.state == WORKOUT:
+            return self.workout_running(user.key)
+        if user.state != PLAYER:
+            return False
+        row = self.services.store.running_workout(user.id)
+        if row is None or row["pain_before"] is None:
+            return False
+        began = aware(datetime.fromisoformat(row["started_at"]))
+        return self.services.clock.now() - began < PAGE_WORKOUT_LASTS
 
     def end_workout_quietly(self, user: UserKey) -> None:
         """End a running workout without a word and without saving anything afterwards (the
@@ -460,7 +476,7 @@ class Coach:
             workout_id = waiting["id"]
             store.set_workout_status(workout_id, "running")
             if before is not None:  # the person chose the chat, and answered there
-                store.set_workout_pain_before(workout_id, before)
+                store.set_workout_pain_before(workout_id, before, self.services.clock.now())
                 return self.run_in_chat(user, workout_id, position)
         plan = todays_plan(self.services, user)
         offer = [Reply(self.texts("workout.start", count=len(plan),

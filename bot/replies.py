@@ -71,11 +71,12 @@ def in_one(replies: list[Reply]) -> list[Reply]:
     allows a bot one message a second per chat and 30 in all, every message saved counts.
 
     A plain reply (text only) is put in front of the next reply's text, blank line between, unless
-    that one carries a picture (a caption has its own limits) or is a live message (a slot)."""
+    that one carries a picture or files (a caption has its own limits) or is a live message."""
     merged: list[Reply] = []
     for reply in replies:
         previous = merged[-1] if merged else None
-        if previous is not None and _plain(previous) and not reply.image and reply.slot is None:
+        if previous is not None and _plain(previous) and not (reply.image or reply.files) \
+                and reply.slot is None and reply.kind == "message":
             merged[-1] = replace(reply, text=f"{previous.text}\n\n{reply.text}")
         else:
             merged.append(reply)

@@ -348,7 +348,7 @@ async def test_the_page_shows_each_exercises_animation_fetched_with_its_credenti
     key = "0123456789abcdef01234567"  # the picture cache's key of the squat's stage
     coach.pictures[key] = tiny_gif()
     coach.open_workout(DANA, ["squat", "hip_hinge"],
-                       pictures={"squat": f"/player/api/picture/{key}"})
+                       pictures={"squat": f"api/picture/{key}"})
     player = await open_player(phone, server.url, "token=" + token_for(DANA))
     await player.tap("start")
     image = player.page.locator("#picture")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from dataclasses import dataclass
 
 import aiohttp
@@ -153,7 +154,8 @@ async def test_the_page_asks_the_pain_right_now_so_the_chat_sends_one_message(wo
         (2, "before"), (2, "after")]
 
 
-async def test_a_pain_that_says_not_today_on_the_page_closes_the_workout(world):
+async def test_a_pain_that_says_not_today_on_the_page_closes_the_workout_and_tells_the_chat(
+        world):
     ana = world.person("ana", "Ana")
     await ana.onboards()
     [offer] = await ana.says("start session")
@@ -162,6 +164,8 @@ async def test_a_pain_that_says_not_today_on_the_page_closes_the_workout(world):
     status, noted = await page.answers_pain(9)
     assert (status, noted["go_on"]) == (200, False)
     assert world.texts("pain.not_today", score=9) in noted["message"]
+    rest = await ana.waits_for(world.texts("pain_check.rest_menu"))  # told in the chat too
+    assert [c.label for c in rest.choices] == ["Progress", "Help"]
     assert world.state(ana) == "ready" and world.record(ana) == []  # no workout was begun
     assert (await page.opens())[0] == 404
     [reply] = await ana.says("start session")  # today is a rest day now, in the chat too
@@ -177,6 +181,81 @@ async def test_choosing_the_chat_first_asks_there_and_no_leaves_no_workout(world
     assert question.text == world.texts("pain_check.ask")
     await ana.says("stop")  # not now after all
     assert world.state(ana) == "ready" and world.record(ana) == []
+
+
+async def test_stop_before_the_page_asked_leaves_no_workout_behind(world):
+    ana = world.person("ana", "Ana")
+    await ana.onboards()
+    await ana.says("start session")
+    [reply] = await ana.says("stop")  # in the chat, before anything began
+    assert reply.text.startswith(world.texts("pain_check.cancelled"))
+    assert world.state(ana) == "ready" and world.record(ana) == []
+
+    [offer] = await ana.says("start session")
+    page = Page.from_link(world.http, link_in(offer).url)
+    await page.opens()
+    assert await page.ends("stopped") == (200, {"recorded": True})  # the page's Stop, early
+    assert world.state(ana) == "ready" and world.record(ana) == []
+    assert "How is your back now" not in "".join(r.text for r in ana.replies)
+
+
+async def test_a_pain_score_typed_in_the_chat_before_the_page_asks_is_that_answer(world):
+    ana, bob = world.person("ana", "Ana"), world.person("bob", "Bob")
+    for person in (ana, bob):
+        await person.onboards()
+    [offer] = await ana.says("start session")
+    [reply] = await ana.says("pain 3")
+    assert reply.text.startswith("Thanks: 3/10 right now.")
+    assert [c.label for c in reply.choices] == ["Open the player", "Guide me here in chat"]
+    status, plan = await Page.from_link(world.http, link_in(offer).url).opens()
+    assert plan["pain_before"] == 3  # the page does not ask again
+    store = world.app.services.store
+    user = store.find_user(ana.key)
+    [workout] = store.workouts(user.id)
+    answered = store.pain_reports(user.id)[-1]
+    assert answered.kind == "before" and workout["pain_before"] == 3
+    began = datetime.fromisoformat(workout["started_at"])
+    assert began >= answered.at  # it begins with the answer, not with the offer
+
+    await bob.says("start session")
+    [reply] = await bob.says("9")
+    assert world.texts("pain.not_today", score=9) in reply.text
+    assert "Start session" not in [c.label for c in reply.choices]
+    assert world.state(bob) == "ready" and world.record(bob) == []
+
+
+async def test_a_warm_up_done_in_the_chat_is_not_repeated_on_the_page(world):
+    ana = world.person("ana", "Ana")
+    await ana.onboards()
+    await ana.starts_session()
+    await chooses_the_chat(world, ana)
+    await ana.says("ready")  # the warm-up starts in the chat
+    await ana.says("skip")  # and is skipped: behind, either way
+    await ana.waits_for("1/7 · ")
+    offer = await ana.says("open the player")
+    status, plan = await Page.from_link(world.http, link_in(offer[0]).url).opens()
+    assert status == 200 and plan["warmup"] == []
+
+
+async def test_the_page_gets_each_exercises_animation_from_the_coach_signed_in_only(world):
+    ana = world.person("ana", "Ana")
+    page = await opens_the_player(world, ana)
+    status, plan = await page.opens()
+    pictures = [exercise["picture"] for exercise in plan["exercises"]]
+    assert all(re.fullmatch(r"api/picture/[0-9a-f]{24}", picture) for picture in pictures)
+    side_plank = world.app.services.pictures.files_named("side_plank", 0)
+    assert pictures[2] == f"api/picture/{side_plank.key}"  # the chat's card shows the same
+    base = world.player.url
+    async with world.http.get(base + pictures[2], headers=page.headers) as answer:
+        assert answer.status == 200 and answer.content_type == "image/gif"
+        assert (await answer.read())[:4] == b"GIF8"
+    async with world.http.get(base + pictures[2]) as answer:  # no credential
+        assert answer.status == 401
+    async with world.http.get(base + "api/picture/" + "0" * 24, headers=page.headers) as answer:
+        assert answer.status == 404  # a key no stage has
+    async with world.http.get(base + "api/picture/..%2F..%2Fcoach.db",
+                              headers=page.headers) as answer:
+        assert answer.status == 404
 
 
 # -- a whole workout on the page ---------------------------------------------------------------
@@ -427,6 +506,30 @@ async def test_a_restart_keeps_the_pages_workout(tmp_path, player_after_restart:
                 await player.stop()
             await again.coach.shutdown()
             again.coach.close()
+
+
+async def test_a_session_offered_but_never_begun_is_closed_by_a_restart_without_the_player(
+        tmp_path):
+    app = build_app(tmp_path / "coach.db", SCALE)
+    adapter = RecordingAdapter(app.coach)
+    player = await served(app)
+    ana = Person(app.coach, adapter)
+    await ana.onboards()
+    await ana.says("start session")  # the offer; the page never opened
+    await player.stop()
+    await app.coach.shutdown()
+    app.coach.close()
+
+    again = build_app(tmp_path / "coach.db", SCALE)
+    adapter = RecordingAdapter(again.coach)
+    await again.coach.start()
+    try:
+        user = again.services.store.find_user(ana.key)
+        assert user.state == "ready" and adapter.sent == []  # no "resume?" for nothing begun
+        assert again.services.store.export_user(user)["workouts"] == []
+    finally:
+        await again.coach.shutdown()
+        again.coach.close()
 
 
 # -- settings ----------------------------------------------------------------------------------

@@ -393,17 +393,23 @@ async def test_after_several_days_down_only_the_first_missed_day_is_told(tmp_pat
 
 
 async def test_no_reminder_while_the_workout_is_open_in_the_player(tmp_path):
-    """Ana opened a session at 07:20 and trains in the player page (state "player"): the
-    07:30 reminder has done its job, and a snooze that comes due waits until she is done."""
-    world = await World.open(tmp_path, berlin(*TUESDAY, 6, 0))
-    ana = await world.onboards()
+    """Ana began a session at 07:20 in the player page (state "player"): the 07:30 reminder has
+    done its job, and "snooze" says where her workout is. Bob opened one the evening before and
+    never began it: his reminder comes as usual."""
+    world = await World.open(tmp_path, berlin(2026, 3, 9, 19, 0))  # Monday evening
+    ana = await world.onboards("ana")
+    bob = await world.onboards("bob", name="Bob")
     store = world.coach.services.store
-    user = store.find_user(ana.key)
+    world.clock.set(berlin(2026, 3, 9, 20, 0))  # Bob's offer, never taken up
+    store.start_workout(store.find_user(bob.key).id, world.clock.now(), None, {})
+    store.set_state(store.find_user(bob.key).id, PLAYER)
     world.clock.set(berlin(*TUESDAY, 7, 20))
-    store.start_workout(user.id, world.clock.now(), 3, {})
-    store.set_state(user.id, PLAYER)
-    assert await world.at(berlin(*TUESDAY, 7, 30)) == []
-    assert await world.at(berlin(*TUESDAY, 9, 0)) == []
+    store.start_workout(store.find_user(ana.key).id, world.clock.now(), 3, {})
+    store.set_state(store.find_user(ana.key).id, PLAYER)
+    sent = await world.at(berlin(*TUESDAY, 7, 30))
+    assert {item.user for item in sent} == {bob.key}
+    offer = world.coach.services.texts("player_offer.offer")
+    assert sent[-1].reply.text == offer  # his session is still on offer, under the reminder
     [reply] = await ana.says("snooze 1 h")
     assert reply.text.startswith("That's not something I can do right now.")
     assert "Your workout is open in the player" in reply.text

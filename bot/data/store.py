@@ -571,9 +571,10 @@ class Store:
             order_by="id desc", limit=1))
         return rows[0] if rows else None
 
-    def set_workout_pain_before(self, workout_id: int, score: int) -> None:
-        self.write("update workouts set pain_before = ? where id = ?", (score, workout_id),
-                   workout_id=workout_id)
+    def set_workout_pain_before(self, workout_id: int, score: int, now: datetime) -> None:
+        """The pain answer that begins a workout opened earlier: it begins now."""
+        self.write("update workouts set pain_before = ?, started_at = ? where id = ?",
+                   (score, now.isoformat(), workout_id), workout_id=workout_id)
 
     def discard_workout(self, workout_id: int) -> None:
         """A workout opened but never begun (no pain answer, nothing done): not history."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from bot.player.auth import issue_token
 from bot.player.backend import PageRefused, PainNoted
 from bot.player.plan import PlanDTO, PlannedExercise, build_plan
 from bot.player.settings import LINK_LIFETIME_S
-from bot.replies import Choice, Reply
+from bot.replies import Choice, Reply, in_one
 from bot.routing import Feature, StateRoute, Tier, verbs
 from bot.services import Services
 from bot.states import INTERRUPTED, PLAYER, READY, WORKOUT, underneath
@@ -43,7 +44,7 @@ from bot.workout.timers import DONE, SKIPPED, STOPPED
 
 log = logging.getLogger(__name__)
 TAKEN_OVER_FROM = (WORKOUT, INTERRUPTED)  # a page that opens takes these workouts over
-PICTURES_PATH = "/player/api/picture/"  # + a stage's picture key (bot/player/web.py)
+PICTURES_PATH = "api/picture/"  # + a stage's picture key: relative to the page (bot/player/web.py)
 STOP_VERBS = frozenset({"stop", "quit", "finish_now"})
 CONTROLS = frozenset({"pause", "resume", "skip_rest", "add_time", "skip", "done", "next"})
 
@@ -132,11 +133,12 @@ class CoachBackend:
                 return PainNoted(False, "", True)
             message, go_on = self.chat.note_pain_before(user, score)
             if go_on:
-                self.services.store.set_workout_pain_before(workout_id, score)
-            else:  # not today: no workout after all, and the chat is back at its menu
-                self.services.store.discard_workout(workout_id)
-                self.services.store.set_state(user.id, READY)
-                self._left_the_page()
+                self.services.store.set_workout_pain_before(workout_id, score,
+                                                            self.services.clock.now())
+            else:  # not today: no workout after all; the chat offers rest, not a session
+                self._close_unbegun(user, row)
+                for reply in self.chat.prompt(user):
+                    self._tell_after(user.key, reply)
             return PainNoted(True, message, go_on)
 
     async def exercise_reported(self, person: UserKey, workout_id: int, index: int,
@@ -147,14 +149,17 @@ class CoachBackend:
             exercise, stage = plan[index]
             if exercise.id in self._outcomes(workout_id):
                 return  # already kept (the web server checks too): exactly once
-            position = self._position(workout_id, plan)
+            position = self._position(row, plan)
             position.exercise = index
             keep_outcome(self.services, workout_id, position, exercise, stage,
                          DONE if outcome == DONE else SKIPPED)
 
     async def ended(self, person: UserKey, workout_id: int, outcome: str) -> None:
         async with self.chat.lock(person):
-            user, _ = self._page_workout(person, workout_id)
+            user, row = self._page_workout(person, workout_id)
+            if not self._begun(row):  # stopped before the pain answer: nothing to keep
+                self._close_unbegun(user, row)
+                return
             await self.chat.workout_ended(user, workout_id, STOPPED if outcome == STOPPED else DONE)
             self._left_the_page()
 
@@ -195,10 +200,15 @@ class CoachBackend:
             user.state = READY
             return [self.chat.menu()]
         verb = intent.verb
+        if verb in STOP_VERBS and not self._begun(row):  # not begun: no session after all
+            self._close_unbegun(user, row)
+            return in_one([Reply(self.texts("pain_check.cancelled")), self.chat.menu()])
         if verb in STOP_VERBS:  # ended from the chat, as "stop" ends a chat workout
             await self.chat.workout_ended(user, row["id"], STOPPED)
             self._left_the_page()
             return []
+        if verb in ("pain", "number") and not self._begun(row):
+            return self._pain_before_in_chat(user, row, int(intent.arg))
         if verb in ("pain", "number"):
             score = int(intent.arg)
             self.services.store.add_pain(user.id, score, "adhoc", self.services.clock.now())
@@ -210,8 +220,24 @@ class CoachBackend:
             return [Reply(self.texts("answers.negated"))]
         return self._on_page_prompt(user)
 
+    def _pain_before_in_chat(self, user: User, row: dict, score: int) -> list[Reply]:
+        """A pain score typed in the chat before the page asked: it is the answer the page
+        would have asked for, and acts as that one (8 or more: no workout today)."""
+        message, go_on = self.chat.note_pain_before(user, score)
+        if go_on:
+            self.services.store.set_workout_pain_before(row["id"], score,
+                                                        self.services.clock.now())
+            return [Reply(f"{message}\n\n{self.texts('player_offer.on_page')}",
+                          self._choices(user.key))]
+        self._close_unbegun(user, row)
+        return in_one([Reply(message), *self.chat.prompt(user)])
+
     def _on_page_prompt(self, user: User) -> list[Reply]:
-        return [Reply(self.texts("player_offer.on_page"), self._choices(user.key))]
+        """Where the workout is: still on offer (not begun), or running on the page."""
+        row = self.services.store.running_workout(user.id)
+        key = "player_offer.offer" if row is not None and not self._begun(row) else \
+            "player_offer.on_page"
+        return [Reply(self.texts(key), self._choices(user.key))]
 
     async def _open_player(self, user: User, intent: Intent) -> list[Reply]:
         """"Open the player" typed: its link, for the workout that is open now."""
@@ -239,7 +265,7 @@ class CoachBackend:
             return self.chat.ask_pain_before(user)
         if row["status"] != "running":
             self.services.store.set_workout_status(row["id"], "running")
-        position = self._position(row["id"], todays_plan(self.services, user))
+        position = self._position(row, todays_plan(self.services, user))
         opening = self.chat.run_in_chat(user, row["id"], position)
         log.info("player: %s went back to the chat at exercise %d", user.key, position.exercise)
         return [Reply(self.texts("player_offer.to_chat"))] + opening
@@ -256,6 +282,9 @@ class CoachBackend:
             if self.offered_to(user.key):
                 store.set_workout_status(row["id"], "running")
                 continue
+            if not self._begun(row):  # never begun, and no page to begin it on now: closed
+                self._close_unbegun(user, row)
+                continue
             store.set_state(user.id, INTERRUPTED)
             user.state = INTERRUPTED
             for reply in self.chat.prompt(user):
@@ -264,8 +293,10 @@ class CoachBackend:
     # -- helpers ------------------------------------------------------------------------------
 
     def _choices(self, person: UserKey) -> tuple[Choice, ...]:
-        return (self._open_choice(person),
-                Choice(self.texts("player_offer.in_chat"), button("in_chat")))
+        in_chat = Choice(self.texts("player_offer.in_chat"), button("in_chat"))
+        if not self.offered_to(person):  # the page is not served now: the chat it is
+            return (in_chat,)
+        return (self._open_choice(person), in_chat)
 
     def _open_choice(self, person: UserKey) -> Choice:
         return Choice(self.texts("player_offer.open"), url=self.link(person), web_app=True)
@@ -321,6 +352,21 @@ class CoachBackend:
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)
 
+    def _begun(self, row: dict) -> bool:
+        """A workout begins with its pain answer (the page asks it first): before that it is
+        only an offer, and closing it leaves no history."""
+        return row["pain_before"] is not None or bool(
+            self.services.store.workout_exercises(row["id"]))
+
+    def _close_unbegun(self, user: User, row: dict) -> None:
+        """Close a workout that never began: it is removed, and the chat is back at its menu
+        (under an open "delete my data?" question, which still waits for its answer)."""
+        self.services.store.discard_workout(row["id"])
+        still_asking = user.state[:len(user.state) - len(underneath(user.state))]
+        self.services.store.set_state(user.id, still_asking + READY)
+        user.state = still_asking + READY
+        self._left_the_page()
+
     def _left_the_page(self) -> None:
         switched, self._switched = self._switched, asyncio.Event()
         switched.set()
@@ -329,11 +375,13 @@ class CoachBackend:
         return {row["exercise_id"]: row["outcome"]
                 for row in self.services.store.workout_exercises(workout_id)}
 
-    def _position(self, workout_id: int, plan: list) -> Position:
-        """Where the workout is, from what is kept: the first exercise without an outcome."""
-        outcomes = self._outcomes(workout_id)
+    def _position(self, row: dict, plan: list) -> Position:
+        """Where the workout is, from what is kept: the first exercise without an outcome, and
+        the warm-up behind once the chat ran it or an exercise is done."""
+        outcomes = self._outcomes(row["id"])
         position = Position(done=[e.id for e, _ in plan if outcomes.get(e.id) == DONE],
-                            skipped=[e.id for e, _ in plan if outcomes.get(e.id) == SKIPPED])
+                            skipped=[e.id for e, _ in plan if outcomes.get(e.id) == SKIPPED],
+                            warmed_up=bool(outcomes) or _saved(row).warmed_up)
         position.exercise = next((index for index, (exercise, _) in enumerate(plan)
                                   if exercise.id not in outcomes), len(plan))
         return position
@@ -356,7 +404,16 @@ class CoachBackend:
         items = [PlannedExercise(exercise, stage, outcomes.get(exercise.id),
                                  self._picture_url(exercise, stage))
                  for exercise, stage in plan]
-        warmup = () if outcomes else self.services.programme.warmup.moves  # not when resumed
+        behind = bool(outcomes) or _saved(row).warmed_up  # resumed, or warmed up in the chat
+        warmup = () if behind else self.services.programme.warmup.moves
         return build_plan(workout_id, items, self.services.programme.rules, self.texts,
                           estimated_minutes(self.services, plan), self.services.clock.scale,
                           row["pain_before"], warmup)
+
+
+def _saved(row: dict) -> Position:
+    """The position the chat last saved for this workout (a page saves none)."""
+    try:
+        return Position.from_dict(json.loads(row["position"] or "{}"))
+    except (ValueError, TypeError):
+        return Position()

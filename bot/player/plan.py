@@ -21,7 +21,7 @@ BUTTONS = {"pause": "buttons.pause", "resume": "buttons.resume", "add_time": "bu
            "done": "buttons.done"}
 PAGE_TEXTS = ("paused", "voice", "beeps", "vibration", "screen", "finished", "stopped", "over",
               "offline")
-_SAFE_PICTURE_PREFIXES = ("/", "https://")
+_SAFE_PICTURE_PREFIXES = ("api/picture/", "/", "https://")  # ours (relative), ours, https
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,8 @@ def _side_label(texts: Texts, plan: TimerPlan, side: int) -> str:
 
 
 def _safe_picture(url: str | None) -> str | None:
-    """Only our own paths or https pictures reach the page (its CSP narrows that further)."""
+    """Only our own pictures (the API's, or a path here) or https ones reach the page (its CSP
+    narrows that further)."""
     if url and url.startswith(_SAFE_PICTURE_PREFIXES) and not url.startswith("//"):
         return url
     return None

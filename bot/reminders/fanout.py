@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.states import PLAYER, WORKOUT, in_programme
+from bot.states import in_programme
 from bot.events import UserKey
 from bot.localtime import local_date
 from bot.reminders.book import CLAIMED, EMPTY, FAILED, MISSED, SENT, SKIPPED, Due, Next, ReminderBook
@@ -180,9 +180,7 @@ class FanOut:
         user = user_from_row(row)
         if not in_programme(user.state):
             return _Decision("log", SKIPPED, then), None
-        training = (user.state == WORKOUT and self.conversation.workout_running(user.key)) \
-            or user.state == PLAYER  # the workout is open for the player page (or running there)
-        if training:
+        if self.conversation.training(user):
             if due.kind == DAILY:  # training already: the reminder's job is done
                 return _Decision("log", SKIPPED, then), None
             later = Next(iso(now + self.config.busy_retry), due.slot, self.schedule.spec_of(due.kind, row))

@@ -175,7 +175,7 @@ class ReminderChat:
                 self.conversation.prompt(user)
         if user.state == WORKOUT:
             return [Reply(self.texts("menu.not_now", hint=self.texts("hints.workout")))]
-        if user.state == PLAYER:
+        if user.state == PLAYER and self.conversation.training(user):
             return [Reply(self.texts("menu.not_now", hint=self.texts("player_offer.on_page")))]
         return None
 

@@ -20,6 +20,7 @@
   const OUTBOX_KEY = "backcoach.player.outbox.";   // + workout id: reports not yet delivered
   const WARMED_KEY = "backcoach.player.warmed.";   // + workout id: its warm-up is behind
   const RING_LENGTH = 2 * Math.PI * 45;            // the ring's circumference in the SVG
+  const PICTURE_API = "api/picture/";              // the coach's pictures: fetched signed in
 
   const byId = (id) => document.getElementById(id);
   const credential = readCredential();
@@ -302,6 +303,9 @@
 
   function finishWorkout(outcome) {
     run.state = outcome === "done" ? "finished" : "stopped";
+    window.localStorage.removeItem(WARMED_KEY + plan.workout_id);
+    for (const source of pictures.values()) if (source) URL.revokeObjectURL(source);
+    pictures.clear();
     window.clearTimeout(run.timer);
     window.cancelAnimationFrame(run.frame);
     send("end", { workout_id: plan.workout_id, outcome });
@@ -435,7 +439,6 @@
     const screen = byId("workout");
     screen.dataset.kind = phase.kind;
     screen.dataset.paused = String(run.paused);
-    screen.dataset.picture = String(Boolean(exercise.picture));
     byId("paused").hidden = !run.paused;
     setText("paused", plan.texts.paused);
     let fraction = 1;
@@ -460,13 +463,14 @@
     setText("skip", run.warmup ? plan.texts.skip_warmup : plan.texts.skip);
   }
 
-  /** The exercise's animation: our own pictures are fetched with the page's credential (an
-   * <img> cannot send it) and shown from memory; another origin's are linked as they are. */
+  /** The exercise's animation: the coach's pictures (api/picture/...) are fetched with the
+   * page's credential (an <img> cannot send it) and shown from memory; others are linked. */
   function showPicture(exercise) {
     const frame = byId("picture-frame");
     const picture = byId("picture");
     const shown = exercise.picture ? pictureSource(exercise.picture) : "";
     frame.hidden = !shown;
+    byId("workout").dataset.picture = String(Boolean(shown));
     if (shown && picture.getAttribute("src") !== shown) {
       picture.setAttribute("src", shown);
       picture.setAttribute("alt", exercise.name);
@@ -476,7 +480,7 @@
   }
 
   function pictureSource(url) {
-    if (!url.startsWith("/")) return url;
+    if (!url.startsWith(PICTURE_API)) return url;  // the credential goes to the coach only
     if (!pictures.has(url)) {
       pictures.set(url, "");  // loading (or failed): the timer and the words carry on without
       loadPicture(url);
@@ -487,14 +491,21 @@
   async function loadPicture(url) {
     try {
       const response = await fetch(url, {
-        headers: { "Authorization": credential }, credentials: "omit" });
-      if (!response.ok) return;
-      pictures.set(url, URL.createObjectURL(await response.blob()));
-      emit("picture", { url });
-      if (run.state === "running") render(performance.now());
+        headers: { "Authorization": credential }, credentials: "omit", cache: "default" });
+      if (response.ok) {
+        pictures.set(url, URL.createObjectURL(await response.blob()));
+        emit("picture", { url });
+        if (run.state === "running") render(performance.now());
+        return;
+      }
+      if (response.status === 429 || response.status >= 500) retryPicture(url);
     } catch (error) {
-      // no picture this time: nothing else depends on it
+      retryPicture(url);  // offline for a moment: the timer and the words carry on meanwhile
     }
+  }
+
+  function retryPicture(url) {
+    window.setTimeout(() => pictures.delete(url), RETRY_MS);  // asked again at the next render
   }
 
   function show(screenId) {
