@@ -1,5 +1,7 @@
 import asyncio
 import sys
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import looptime
@@ -43,6 +45,37 @@ def drawn_pictures(picture_folder) -> Path:
         for index in range(len(stages)):
             pictures.files(exercise_id, index)
     return picture_folder
+
+
+@dataclass
+class HeldDrawing:
+    """A coach whose pictures are not drawn until the test says so (`release`)."""
+
+    app: object
+    release: threading.Event
+
+
+@pytest.fixture
+async def held_drawing(tmp_path, monkeypatch):
+    """Drawing held up on purpose, with an empty picture folder: every picture asked for is
+    "being drawn" until `release.set()`, so a test can show the coach never waits for one."""
+    from bot.pictures import library
+
+    release = threading.Event()
+    real_artist = library.StageArtist
+
+    def held_artist(*args, **kwargs):
+        release.wait(timeout=60)
+        return real_artist(*args, **kwargs)
+
+    monkeypatch.setattr(library, "StageArtist", held_artist)
+    app = build_app(tmp_path / "coach.db", 1000.0, pictures_dir=tmp_path / "empty")
+    try:
+        yield HeldDrawing(app, release)
+    finally:
+        release.set()
+        await app.coach.shutdown()
+        app.coach.close()
 
 
 @pytest.fixture

@@ -229,47 +229,30 @@ async def test_every_card_shows_its_animation_and_the_full_text_only_at_the_firs
         sorted((exercise.id, 0) for exercise in programme.exercises)
 
 
-async def test_a_picture_still_being_drawn_never_holds_up_the_workout(tmp_path, monkeypatch):
+async def test_a_picture_still_being_drawn_never_holds_up_the_workout(held_drawing):
     """Drawing is held up on purpose: the card goes without its picture, the timer runs on, and
     the next time that card comes round its picture is there."""
-    import threading
-
-    from bot.bootstrap import build_app
-    from bot.pictures import library
     from chat import RecordingAdapter
 
-    release = threading.Event()
-    real_artist = library.StageArtist
-
-    def held_artist(*args, **kwargs):
-        release.wait(timeout=60)
-        return real_artist(*args, **kwargs)
-
-    monkeypatch.setattr(library, "StageArtist", held_artist)
-    app = build_app(tmp_path / "coach.db", 1000.0, pictures_dir=tmp_path / "empty")
-    try:
-        ana = Person(app.coach, RecordingAdapter(app.coach))
-        await ana.onboards()
-        await ana.starts_session()
-        await ana.says("skip")  # the warm-up
-        card = await ana.waits_for("1/7 · ")
-        assert card.image is None
-        await ana.presses("Ready")
-        await ana.waits_for("Get ready")  # the cues go on while the picture is drawn
-        assert app.services.pictures.ready("hip_flexor_stretch", 0) is None
-        release.set()
-        await app.services.pictures.files_async("hip_flexor_stretch", 0)  # drawn meanwhile
-        await ana.stops()
-        await ana.says("3")
-        await ana.starts_session()
-        await ana.says("skip")
-        card = await ana.waits_for("1/7 · ")
-        assert card.image is not None and card.image.animated
-        await ana.stops()
-    finally:
-        release.set()
-        await app.coach.shutdown()
-        app.coach.close()
+    app = held_drawing.app
+    ana = Person(app.coach, RecordingAdapter(app.coach))
+    await ana.onboards()
+    await ana.starts_session()
+    await ana.says("skip")  # the warm-up
+    card = await ana.waits_for("1/7 · ")
+    assert card.image is None
+    await ana.presses("Ready")
+    await ana.waits_for("Get ready")  # the cues go on while the picture is drawn
+    assert app.services.pictures.ready("hip_flexor_stretch", 0) is None
+    held_drawing.release.set()
+    await app.services.pictures.files_async("hip_flexor_stretch", 0)  # drawn meanwhile
+    await ana.stops()
+    await ana.says("3")
+    await ana.starts_session()
+    await ana.says("skip")
+    card = await ana.waits_for("1/7 · ")
+    assert card.image is not None and card.image.animated
+    await ana.stops()
 
 
 async def test_why_shows_the_next_stage_with_its_picture(ana: Person, drawn_pictures):

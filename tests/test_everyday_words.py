@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 
 import pytest
 
 import scripts
 from adapters.console import ConsoleAdapter
-from bot.bootstrap import build_app
 from bot.delivery import SendBudget
-from bot.pictures import library
 from chat import Person, RecordingAdapter, make_coach, paragraphs
 
 pytestmark = pytest.mark.usefixtures("virtual_time")
@@ -168,38 +165,25 @@ async def test_show_me_a_picture_during_a_workout_sends_the_stages_animation(
     await coach.shutdown()
 
 
-async def test_show_me_a_picture_not_drawn_yet_gets_the_steps_in_words(tmp_path, monkeypatch):
-    """Drawing held up on purpose (as in test_conversation): a plain answer, never a wait; once
+async def test_show_me_a_picture_not_drawn_yet_gets_the_steps_in_words(held_drawing):
+    """Drawing held up on purpose (conftest's held_drawing): a plain answer, never a wait; once
     the picture exists, the same words show it."""
-    release = threading.Event()
-    real_artist = library.StageArtist
-
-    def held_artist(*args, **kwargs):
-        release.wait(timeout=60)
-        return real_artist(*args, **kwargs)
-
-    monkeypatch.setattr(library, "StageArtist", held_artist)
-    app = build_app(tmp_path / "coach.db", 1000.0, pictures_dir=tmp_path / "empty")
-    try:
-        ana = Person(app.coach, RecordingAdapter(app.coach))
-        await ana.onboards()
-        await ana.starts_session()
-        await ana.says("skip")  # the warm-up
-        await ana.waits_for("1/7 · Half-kneeling hip flexor stretch")
-        [words] = await ana.says("show me a picture")
-        assert words.image is None
-        assert words.text.startswith("No picture to show for this one just now, so here it is "
-                                     "in words:\n\nHalf-kneeling hip flexor stretch · Kneeling")
-        assert "1. Kneel on one knee" in words.text
-        release.set()
-        await app.services.pictures.files_async("hip_flexor_stretch", 0)
-        [shown] = await ana.says("show me a picture")
-        assert shown.image is not None and shown.image.name.startswith("hip_flexor_stretch-")
-        await ana.stops()
-    finally:
-        release.set()
-        await app.coach.shutdown()
-        app.coach.close()
+    app = held_drawing.app
+    ana = Person(app.coach, RecordingAdapter(app.coach))
+    await ana.onboards()
+    await ana.starts_session()
+    await ana.says("skip")  # the warm-up
+    await ana.waits_for("1/7 · Half-kneeling hip flexor stretch")
+    [words] = await ana.says("show me a picture")
+    assert words.image is None
+    assert words.text.startswith("No picture to show for this one just now, so here it is "
+                                 "in words:\n\nHalf-kneeling hip flexor stretch · Kneeling")
+    assert "1. Kneel on one knee" in words.text
+    held_drawing.release.set()
+    await app.services.pictures.files_async("hip_flexor_stretch", 0)
+    [shown] = await ana.says("show me a picture")
+    assert shown.image is not None and shown.image.name.startswith("hip_flexor_stretch-")
+    await ana.stops()
 
 
 async def test_show_me_a_picture_between_workouts_shows_todays_first_exercise(
