@@ -132,8 +132,11 @@ async def test_a_bot_killed_again_and_again_leaves_one_effect_per_update_and_ans
         finally:
             stop.set()
             await sending
+        polls = len(fake.calls_of("getUpdates"))
         bot = await start_bot(fake, db, log)
-        try:
+        try:  # polling first: a SIGTERM while it still starts up would meet no handler yet
+            await fake.wait_until(lambda: len(fake.calls_of("getUpdates")) > polls,
+                                  timeout=PATIENCE)
             await fake.wait_until(lambda: fake.pending_updates == 0 and all(
                 in_order_within(people.sent[uid], people.answered(uid)) for uid in PEOPLE),
                 timeout=PATIENCE)
