@@ -282,7 +282,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- field readers
 
 
-def _check_fields(
+def check_fields(
     table: dict[str, Any], required: tuple[str, ...], where: Where, optional: tuple[str, ...] = ()
 ) -> None:
     """Nothing unknown and every required field present, so a misspelt key cannot pass silently.
@@ -298,7 +298,8 @@ def _check_fields(
             raise where.error(field, "is missing")
 
 
-def _table(value: Any, field: str, where: Where) -> dict[str, Any]:
+def as_table(value: Any, field: str, where: Where) -> dict[str, Any]:
+    """A TOML table, or an error naming the field (bot/pictures/loader.py reads with it too)."""
     if not isinstance(value, dict):
         raise where.error(field, f"must be a table, got {value!r}")
     return value
@@ -395,10 +396,10 @@ def _parse_exercises_file(
 ) -> tuple[tuple[tuple[str, str], ...], tuple[Exercise, ...], Warmup, tuple[Prop, ...]]:
     """Blocks, props, the warm-up and the exercises, checked against each other and against
     the required ids."""
-    _check_fields(data, ("blocks", "props", "warmup", "exercise"), where)
-    blocks = _parse_blocks(_table(data["blocks"], "blocks", where), where.inside("section 'blocks'"))
-    props = _parse_props(_table(data["props"], "props", where), where.inside("section 'props'"))
-    warmup = _parse_warmup(_table(data["warmup"], "warmup", where), props,
+    check_fields(data, ("blocks", "props", "warmup", "exercise"), where)
+    blocks = _parse_blocks(as_table(data["blocks"], "blocks", where), where.inside("section 'blocks'"))
+    props = _parse_props(as_table(data["props"], "props", where), where.inside("section 'props'"))
+    warmup = _parse_warmup(as_table(data["warmup"], "warmup", where), props,
                            where.inside("section 'warmup'"))
     exercises = _parse_exercise_list(data["exercise"], props, where)
     _check_blocks_used_in_order(blocks, exercises, where)
@@ -415,8 +416,8 @@ def _parse_props(table: dict[str, Any], where: Where) -> dict[str, Prop]:
         if not _ID_PATTERN.fullmatch(prop_id):
             raise where.error(None, f"prop id must be a snake_case id, got {prop_id!r}")
         prop_where = where.inside(f"prop '{prop_id}'")
-        prop_table = _table(value, prop_id, where)
-        _check_fields(prop_table, _PROP_FIELDS, prop_where, optional=_PROP_OPTIONAL_FIELDS)
+        prop_table = as_table(value, prop_id, where)
+        check_fields(prop_table, _PROP_FIELDS, prop_where, optional=_PROP_OPTIONAL_FIELDS)
         words = _texts(prop_table, "words", prop_where)
         props[prop_id] = Prop(
             id=prop_id,
@@ -444,13 +445,13 @@ def _prop_ids(table: dict[str, Any], props: dict[str, Prop], where: Where) -> tu
 
 def _parse_warmup(table: dict[str, Any], props: dict[str, Prop], where: Where) -> Warmup:
     """The warm-up: a name, why it helps, and one or more timed moves with unique ids."""
-    _check_fields(table, _WARMUP_FIELDS, where)
+    check_fields(table, _WARMUP_FIELDS, where)
     moves_value = table["move"]
     if not isinstance(moves_value, list) or not moves_value:
         raise where.error("move", "must be one or more [[warmup.move]] tables")
     moves: list[WarmupMove] = []
     for number, move_table in enumerate(moves_value, start=1):
-        move = _parse_move(_table(move_table, "move", where), number, props, where)
+        move = _parse_move(as_table(move_table, "move", where), number, props, where)
         if any(earlier.id == move.id for earlier in moves):
             raise where.error("move", f"ids must be unique, but '{move.id}' appears twice")
         moves.append(move)
@@ -470,7 +471,7 @@ def _parse_move(
         where = where.inside(f"move {number} ('{move_id}')")
     else:
         where = where.inside(f"move {number}")
-    _check_fields(table, _MOVE_FIELDS, where, optional=_MOVE_OPTIONAL_FIELDS)
+    check_fields(table, _MOVE_FIELDS, where, optional=_MOVE_OPTIONAL_FIELDS)
     return WarmupMove(
         id=_identifier(table, "id", where),
         name=_text(table, "name", where),
@@ -484,16 +485,16 @@ def _parse_move(
 
 def _parse_blocks(table: dict[str, Any], where: Where) -> tuple[tuple[str, str], ...]:
     """[blocks] order plus a display name for each, with no stray or missing names."""
-    _check_fields(table, ("order", "names"), where)
+    check_fields(table, ("order", "names"), where)
     order = _texts(table, "order", where)
     for block_id in order:
         if not _ID_PATTERN.fullmatch(block_id):
             raise where.error("order", f"must contain snake_case ids, got {block_id!r}")
     if len(set(order)) != len(order):
         raise where.error("order", f"must not repeat a block, got {list(order)!r}")
-    names = _table(table["names"], "names", where)
+    names = as_table(table["names"], "names", where)
     names_where = where.inside("table 'names'")
-    _check_fields(names, order, names_where)
+    check_fields(names, order, names_where)
     return tuple((block_id, _text(names, block_id, names_where)) for block_id in order)
 
 
@@ -502,7 +503,7 @@ def _parse_exercise_list(value: Any, props: dict[str, Prop], where: Where) -> tu
         raise where.error("exercise", "must be one or more [[exercise]] tables")
     exercises: list[Exercise] = []
     for number, table in enumerate(value, start=1):
-        exercise = _parse_exercise(_table(table, "exercise", where), number, props, where)
+        exercise = _parse_exercise(as_table(table, "exercise", where), number, props, where)
         if any(earlier.id == exercise.id for earlier in exercises):
             raise where.error("id", f"must be unique, but exercise '{exercise.id}' appears twice")
         exercises.append(exercise)
@@ -531,7 +532,7 @@ def _parse_exercise(
     table: dict[str, Any], number: int, props: dict[str, Prop], where: Where
 ) -> Exercise:
     where = _exercise_where(table, number, where)
-    _check_fields(table, _EXERCISE_FIELDS, where, optional=_EXERCISE_OPTIONAL_FIELDS)
+    check_fields(table, _EXERCISE_FIELDS, where, optional=_EXERCISE_OPTIONAL_FIELDS)
     defaults = _StageDefaults(
         steps=_texts(table, "steps", where),
         cues=_texts(table, "cues", where),
@@ -562,7 +563,7 @@ def _parse_stage_list(
         raise where.error("stage", "must be one or more [[exercise.stage]] tables")
     stages: list[Stage] = []
     for number, table in enumerate(value, start=1):
-        stage = _parse_stage(_table(table, "stage", where), number, defaults, props, where)
+        stage = _parse_stage(as_table(table, "stage", where), number, defaults, props, where)
         if any(earlier.id == stage.id for earlier in stages):
             raise where.error("stage", f"ids must be unique, but '{stage.id}' appears twice")
         stages.append(stage)
@@ -581,7 +582,7 @@ def _parse_stage(
     where: Where,
 ) -> Stage:
     where = _stage_where(table, number, where)
-    _check_fields(table, _STAGE_FIELDS, where, optional=_STAGE_OPTIONAL_FIELDS)
+    check_fields(table, _STAGE_FIELDS, where, optional=_STAGE_OPTIONAL_FIELDS)
     prop_ids = _prop_ids(table, props, where)
     return Stage(
         id=_identifier(table, "id", where),
@@ -695,13 +696,13 @@ _RULES_SECTIONS: dict[str, tuple[str, ...]] = {
 
 def _parse_rules(data: dict[str, Any], where: Where) -> Rules:
     """The sections of rules.toml, each value in range and the thresholds in a sane order."""
-    _check_fields(data, tuple(_RULES_SECTIONS), where)
+    check_fields(data, tuple(_RULES_SECTIONS), where)
     sections: dict[str, dict[str, Any]] = {}
     our_choice: list[str] = []
     for name, fields in _RULES_SECTIONS.items():
-        section = _table(data[name], name, where)
+        section = as_table(data[name], name, where)
         section_where = where.inside(f"section '{name}'")
-        _check_fields(section, fields, section_where, optional=("our_choice",))
+        check_fields(section, fields, section_where, optional=("our_choice",))
         our_choice += [f"{name}.{field}" for field in _our_choice(section, fields, section_where)]
         sections[name] = section
     progression_where = where.inside("section 'progression'")

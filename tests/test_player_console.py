@@ -15,17 +15,10 @@ import re
 import aiohttp
 import pytest
 from bot_process import CoachProcess, run_bot
-from test_player_browser import CHROMIUM, PHONE, RECORDER, Player
+from test_player_browser import (  # the same browser, and the same reasons to skip
+    CHROMIUM, PHONE, RECORDER, Player, async_api, pytestmark)
 
 import scripts
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="the player's browser tests need Debian's Chromium at /usr/bin/chromium "
-           "(apt-get install chromium; .ci/run installs it when run as root)")
-async_api = pytest.importorskip("playwright.async_api",
-                                reason="the player's browser tests need playwright (pip install "
-                                       "-e '.[test]')")
 
 PAGE_LINE = re.compile(r"http://127\.0\.0\.1:\d+/player/#token=[A-Za-z0-9._-]+")
 ONBOARDING = scripts.typed(scripts.onboarding(), {"Got it, let's go": "1", "No": "no"})

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from bot.content import ContentError, Programme, Where
+from bot.content import ContentError, Programme, Where, as_table, check_fields
 from bot.pictures.body import HIP_WIDTH, SHOULDER_WIDTH
 from bot.pictures.model import (
     ANCHOR_PARTS, ANGLE_FIELDS, BREATHE_MAX_DEGREES, CONTACT_PARTS, JOINT_RANGES, MOTIONS,
@@ -40,7 +40,7 @@ def load_poses(content_dir: Path, programme: Programme) -> PoseBook:
     path = Path(content_dir) / POSES_FILE
     where = Where(str(path))
     data = _read_toml(path)
-    _check_fields(data, ("words", "exercise"), where)
+    check_fields(data, ("words", "exercise"), where)
     words = _words(data["words"], where.inside("section 'words'"))
     tables = data["exercise"]
     if not isinstance(tables, list) or not tables:
@@ -70,26 +70,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _words(value: Any, where: Where) -> dict[str, str]:
     """The few words a picture shows besides its title and label."""
-    table = _table(value, "words", where)
-    _check_fields(table, WORDS, where)
+    table = as_table(value, "words", where)
+    check_fields(table, WORDS, where)
     return {key: _text(table, key, where) for key in WORDS}
 
 
 def _exercise_tables_by_id(tables: list[Any], programme: Programme, where: Where
                            ) -> dict[str, dict[str, Any]]:
-    known = {exercise.id for exercise in programme.exercises}
+    known = sorted(exercise.id for exercise in programme.exercises)
+    return _tables_by_id(tables, "exercise", known, "an exercise of exercises.toml", where)
+
+
+def _tables_by_id(tables: list[Any], kind: str, allowed: list[str], allowed_are: str,
+                  where: Where) -> dict[str, dict[str, Any]]:
+    """The tables by their id: each id one of `allowed` (what `allowed_are` names), none twice."""
     by_id: dict[str, dict[str, Any]] = {}
     for number, table in enumerate(tables, start=1):
-        if not isinstance(table, dict):
-            raise where.error("exercise", f"must be a table, got {table!r}")
-        exercise_id = table.get("id")
-        if exercise_id not in known:
-            raise where.inside(f"exercise {number}").error(
-                "id", f"must be an exercise of exercises.toml ({', '.join(sorted(known))}), "
-                      f"got {exercise_id!r}")
-        if exercise_id in by_id:
-            raise where.inside(f"exercise '{exercise_id}'").error("id", "appears twice")
-        by_id[exercise_id] = table
+        table = as_table(table, kind, where)
+        table_id = table.get("id")
+        if table_id not in allowed:
+            raise where.inside(f"{kind} {number}").error(
+                "id", f"must be {allowed_are} ({', '.join(allowed)}), got {table_id!r}")
+        if table_id in by_id:
+            raise where.inside(f"{kind} '{table_id}'").error("id", "appears twice")
+        by_id[table_id] = table
     return by_id
 
 
@@ -99,22 +103,13 @@ def _exercise_tables_by_id(tables: list[Any], programme: Programme, where: Where
 def _parse_exercise(table: dict[str, Any], exercise_id: str, stage_ids: list[str],
                     where: Where) -> tuple[StagePicture, ...]:
     """Every stage's picture, in the programme's stage order."""
-    _check_fields(table, _EXERCISE_FIELDS, where, optional=_SHARED_OPTIONAL)
-    poses = _table(table["pose"], "pose", where)
+    check_fields(table, _EXERCISE_FIELDS, where, optional=_SHARED_OPTIONAL)
+    poses = as_table(table["pose"], "pose", where)
     stage_tables = table["stage"]
     if not isinstance(stage_tables, list):
         raise where.error("stage", "must be one or more [[exercise.stage]] tables")
-    by_id: dict[str, dict[str, Any]] = {}
-    for number, stage_table in enumerate(stage_tables, start=1):
-        stage_table = _table(stage_table, "stage", where)
-        stage_id = stage_table.get("id")
-        if stage_id not in stage_ids:
-            raise where.inside(f"stage {number}").error(
-                "id", f"must be a stage of this exercise in exercises.toml "
-                      f"({', '.join(stage_ids)}), got {stage_id!r}")
-        if stage_id in by_id:
-            raise where.inside(f"stage '{stage_id}'").error("id", "appears twice")
-        by_id[stage_id] = stage_table
+    by_id = _tables_by_id(stage_tables, "stage", stage_ids,
+                          "a stage of this exercise in exercises.toml", where)
     pictures = []
     for stage_id in stage_ids:
         stage_where = where.inside(f"stage '{stage_id}'")
@@ -129,7 +124,7 @@ def _parse_exercise(table: dict[str, Any], exercise_id: str, stage_ids: list[str
 def _parse_stage(exercise: dict[str, Any], exercise_poses: dict[str, Any],
                  stage: dict[str, Any], exercise_id: str, where: Where) -> StagePicture:
     """One stage: the exercise's choices with the stage's overrides, then checked as a whole."""
-    _check_fields(stage, _STAGE_FIELDS, where, optional=_STAGE_OPTIONAL)
+    check_fields(stage, _STAGE_FIELDS, where, optional=_STAGE_OPTIONAL)
 
     def choice(field: str, default: Any = None) -> tuple[Any, Where]:
         if field in stage:
@@ -147,7 +142,7 @@ def _parse_stage(exercise: dict[str, Any], exercise_poses: dict[str, Any],
         count = str(low) if low == high else f"{low} to {high}"
         raise where.error("keyframes", f'must name {count} poses for motion "{motion}", '
                                        f"got {list(names)!r}")
-    stage_poses = _table(stage.get("pose", {}), "pose", where)
+    stage_poses = as_table(stage.get("pose", {}), "pose", where)
     for name in stage_poses:
         if name not in names:
             raise where.inside(f"pose '{name}'").error(
@@ -189,7 +184,7 @@ def _resolve_pose(name: str, exercise_poses: dict[str, Any], stage_poses: dict[s
     """A keyframe with `like` chains followed: the stage's own version first, else the exercise's."""
     chain: list[tuple[dict[str, Any], Where]] = []
     if name in stage_poses:
-        table = _table(stage_poses[name], name, where)
+        table = as_table(stage_poses[name], name, where)
         chain.append((table, where.inside(f"pose '{name}'")))
         current = table.get("like")
     else:
@@ -205,13 +200,13 @@ def _resolve_pose(name: str, exercise_poses: dict[str, Any], stage_poses: dict[s
         if current in seen:
             raise exercise_where.inside(f"pose '{current}'").error("like", "goes round in a circle")
         seen.add(current)
-        table = _table(exercise_poses[current], current, exercise_where)
+        table = as_table(exercise_poses[current], current, exercise_where)
         chain.append((table, exercise_where.inside(f"pose '{current}'")))
         current = table.get("like")
     values: dict[str, Any] = {}
     origin: dict[str, Where] = {}
     for table, table_where in reversed(chain):  # the base first, overrides on top
-        _check_fields(table, (), table_where, optional=_POSE_FIELDS)
+        check_fields(table, (), table_where, optional=_POSE_FIELDS)
         for field, value in table.items():
             values[field] = value
             origin[field] = table_where
@@ -256,8 +251,8 @@ def _props(exercise_props: Any, stage_props: Any, where: Where) -> Props:
     for table in (exercise_props, stage_props):
         if table is None:
             continue
-        table = _table(table, "props", where)
-        _check_fields(table, (), where.inside("props"), optional=_PROP_FIELDS)
+        table = as_table(table, "props", where)
+        check_fields(table, (), where.inside("props"), optional=_PROP_FIELDS)
         merged.update(table)
     props_where = where.inside("props")
     flags = {name: _flag(merged.get(name, False), props_where, name)
@@ -330,23 +325,6 @@ def _check_planted(before: tuple[Pose, Any], after: tuple[Pose, Any], picture: S
 
 
 # --------------------------------------------------------------------------- field readers
-
-
-def _check_fields(table: dict[str, Any], required: tuple[str, ...], where: Where,
-                  optional: tuple[str, ...] = ()) -> None:
-    for field in table:
-        if field not in required and field not in optional:
-            raise where.error(field, f"is not a known field (expected: "
-                                     f"{', '.join(required + optional)})")
-    for field in required:
-        if field not in table:
-            raise where.error(field, "is missing")
-
-
-def _table(value: Any, field: str, where: Where) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise where.error(field, f"must be a table, got {value!r}")
-    return value
 
 
 def _text(table: dict[str, Any], field: str, where: Where, longest: int = 200) -> str:
