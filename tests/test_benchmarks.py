@@ -36,6 +36,14 @@ def prints(report: str, *patterns: str) -> None:
         assert re.search(pattern, report, re.MULTILINE), f"no line matching {pattern!r}:\n{report}"
 
 
+def test_charts_draws_the_progress_chart_beside_a_bare_figure():
+    report = bench("charts", "--rounds", "2")  # its speed lives here, not in tests/test_charts.py
+    prints(report,
+           rf"^progress chart \(20 points, 3 stage marks, 800x450 PNG\): {NUMBER} ms median of 2",
+           rf"^baseline, a bare figure of the same size with one line: {NUMBER} ms median",
+           rf"^chart / baseline: {NUMBER}x \(target <= 5x\): (met|MISSED)")
+
+
 def test_understanding_reads_every_message_with_both_parsers():
     report = bench("understanding", "--rounds", "5")
     prints(report,
